@@ -101,6 +101,9 @@ class [[nodiscard]] StatusOr {
   T& operator*() & { return *value_; }
   const T& operator*() const& { return *value_; }
   T&& operator*() && { return std::move(*value_); }
+  // The value, or `fallback` when this holds an error.
+  T value_or(T fallback) const& { return ok() ? *value_ : std::move(fallback); }
+
   T* operator->() { return &*value_; }
   const T* operator->() const { return &*value_; }
 

@@ -1,0 +1,59 @@
+// PassContext: what the passes of one pipeline run share: the user's options, the weight thresholds
+// gathered from fake ops, per-pass counters and remarks (why a pattern did not apply, why an op stayed
+// FP32).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "ir/program.h"
+
+namespace q2i::passes {
+
+struct QuantizeOptions {
+  // Op types to quantize; empty = every supported type that has scales.
+  std::set<std::string> ops_to_quantize;
+  // Node ids (as printed in our dumps) of ops that must stay FP32.
+  std::set<int64_t> op_ids_to_skip;
+};
+
+struct Remark {
+  std::string pass;
+  int64_t op_id;
+  std::string op_type;
+  std::string message;
+};
+
+class PassContext {
+ public:
+  explicit PassContext(QuantizeOptions options = {}) : options_(std::move(options)) {}
+
+  const QuantizeOptions& options() const { return options_; }
+
+  // The pass currently running (set by the PassManager); counters and remarks are filed under it.
+  void set_current_pass(std::string name) { current_pass_ = std::move(name); }
+  const std::string& current_pass() const { return current_pass_; }
+
+  void Count(const std::string& counter, int64_t n = 1) { stats_[current_pass_][counter] += n; }
+  void AddRemark(const ir::Op& op, std::string message) {
+    remarks_.push_back(Remark{current_pass_, op.id(), op.type(), std::move(message)});
+  }
+  const std::map<std::string, std::map<std::string, int64_t>>& stats() const { return stats_; }
+  const std::vector<Remark>& remarks() const { return remarks_; }
+
+  // Weight thresholds T (real units; one value per tensor, or one per output channel) keyed by the
+  // weight variable name, gathered from fake (de)quantize ops before they are removed.
+  std::map<std::string, std::vector<double>>& weight_thresholds() { return weight_thresholds_; }
+
+ private:
+  QuantizeOptions options_;
+  std::string current_pass_;
+  std::map<std::string, std::map<std::string, int64_t>> stats_;
+  std::vector<Remark> remarks_;
+  std::map<std::string, std::vector<double>> weight_thresholds_;
+};
+
+}  // namespace q2i::passes

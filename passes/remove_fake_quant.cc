@@ -1,0 +1,49 @@
+// remove-fake-quant (Paddle: _remove_fake_ops, spec 3.5)
+//   Deletes every fake quantize / dequantize / quantize-dequantize op, quantize_linear and
+//   dequantize_linear, rewiring every consumer of the op's output (Out, or Y for the linear ops) to its
+//   input X. Unlike Paddle it also removes moving_average_abs_max_scale (an identity on X that only
+//   records a scale), so no training-only op reaches the INT8 program.
+//   fake_quantize_abs_max and fake_channel_wise_quantize_abs_max (training-time weight quantizers) are
+//   kept, with a remark: removing them would change the result.
+// Precondition: collect-scales ran (the scales live on the variables that remain).
+// Postcondition: no op for which IsRemovableFakeOp() holds.
+#include "passes/passes.h"
+#include "passes/quant_tables.h"
+#include "passes/rewrite_utils.h"
+
+namespace q2i::passes {
+namespace {
+
+class RemoveFakeQuantPass final : public Pass {
+ public:
+  std::string_view name() const override { return "remove-fake-quant"; }
+  std::string_view description() const override { return "Remove fake quantize/dequantize ops"; }
+
+  StatusOr<bool> Run(ir::Program& program, PassContext& ctx) const override {
+    std::vector<const ir::Op*> doomed;
+    for (const auto& op : program.ops()) {
+      if (op->type() == "fake_quantize_abs_max" || op->type() == "fake_channel_wise_quantize_abs_max") {
+        ctx.AddRemark(*op, "training-time weight quantizer kept: the model is not frozen");
+        continue;
+      }
+      if (!IsRemovableFakeOp(op->type())) continue;
+      const std::string& in = op->Input("X");
+      const std::string& out = op->HasOutput("Y") ? op->Output("Y") : op->Output("Out");
+      if (in.empty()) return InvalidModel(op->DebugName(), ": fake op without input X");
+      if (!out.empty()) {
+        ReplaceAllUses(program, out, in);
+        if (out != in) program.RemoveVar(out);
+      }
+      doomed.push_back(op.get());
+      ctx.Count("removed_" + op->type());
+    }
+    for (const ir::Op* op : doomed) program.RemoveOp(op);
+    return !doomed.empty();
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Pass> CreateRemoveFakeQuantPass() { return std::make_unique<RemoveFakeQuantPass>(); }
+
+}  // namespace q2i::passes
