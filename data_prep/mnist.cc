@@ -90,18 +90,19 @@ uint32_t BigEndian32(const uint8_t* p) {
   return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
 }
 
-// Reads the magic and the `num_dims` dims of an IDX header.
+// Reads an IDX header: the magic number (checked first, so a wrong kind of file says so), then kNumDims dims.
 template <size_t kNumDims>
 StatusOr<std::array<uint32_t, kNumDims>> ReadHeader(GzFile& file, uint32_t want_magic, const char* kind) {
-  std::array<uint8_t, 4 * (kNumDims + 1)> raw{};
-  Q2I_RETURN_IF_ERROR(file.ReadExactly(raw.data(), static_cast<int64_t>(raw.size()), "the IDX header"));
-  const uint32_t magic = BigEndian32(raw.data());
+  uint8_t raw[4 * kNumDims];
+  Q2I_RETURN_IF_ERROR(file.ReadExactly(raw, 4, "the IDX magic number"));
+  const uint32_t magic = BigEndian32(raw);
   if (magic != want_magic) {
     return IoError("MNIST file '", file.name(), "': bad magic number ", magic, ", expected ", want_magic, " for ",
                    kind, " (not an IDX ", kind, " file?)");
   }
+  Q2I_RETURN_IF_ERROR(file.ReadExactly(raw, sizeof(raw), "the IDX header"));
   std::array<uint32_t, kNumDims> dims{};
-  for (size_t i = 0; i < kNumDims; ++i) dims[i] = BigEndian32(raw.data() + 4 * (i + 1));
+  for (size_t i = 0; i < kNumDims; ++i) dims[i] = BigEndian32(raw + 4 * i);
   return dims;
 }
 
