@@ -31,6 +31,7 @@ std::unique_ptr<Pass> CreatePropagateScalesPass();     // propagate-scales
 std::unique_ptr<Pass> CreatePlaceInt8Pass();           // place-int8
 std::unique_ptr<Pass> CreateInsertQuantDequantPass();  // insert-quant-dequant
 std::unique_ptr<Pass> CreateSquashQuantPass();         // squash-quant
+std::unique_ptr<Pass> CreateQuantizeWeightsPass();     // quantize-weights (optional)
 // -- cleanup
 std::unique_ptr<Pass> CreateDeadCodeEliminationPass(); // dce
 std::unique_ptr<Pass> CreateFinalizePass();            // finalize

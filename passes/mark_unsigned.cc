@@ -1,0 +1,45 @@
+// mark-unsigned (Paddle: _update_relu_output_scales, spec 3.9)
+//   Outputs known to be >= 0 are quantized as u8: the output scale of a conv2d with fuse_activation
+//   relu/relu6, of an fc with activation_type relu/relu6, and of a relu/relu6 op is marked unsigned.
+//   The scale value is unchanged (u8 uses 255 steps for [0, T], s8 127 for [-T, T]).
+// Postcondition: those outputs' Var::quant has is_unsigned.
+#include "passes/passes.h"
+
+namespace q2i::passes {
+namespace {
+
+bool ReluLike(const std::string& act) { return act == "relu" || act == "relu6"; }
+
+class MarkUnsignedPass final : public Pass {
+ public:
+  std::string_view name() const override { return "mark-unsigned"; }
+  std::string_view description() const override { return "Mark relu-like outputs as u8"; }
+
+  StatusOr<bool> Run(ir::Program& program, PassContext& ctx) const override {
+    bool changed = false;
+    for (const auto& op : program.ops()) {
+      std::string out;
+      if (op->type() == "conv2d" && ReluLike(op->GetString("fuse_activation", "").value_or(""))) {
+        out = op->Output("Output");
+      } else if (op->type() == "fc" && ReluLike(op->GetString("activation_type", "").value_or(""))) {
+        out = op->Output("Out");
+      } else if (ReluLike(op->type())) {
+        out = op->Output("Out");
+      } else {
+        continue;
+      }
+      ir::Var* v = program.FindVar(out);
+      if (v == nullptr || !v->quant || v->quant->is_unsigned) continue;
+      v->quant->is_unsigned = true;
+      ctx.Count("unsigned");
+      changed = true;
+    }
+    return changed;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Pass> CreateMarkUnsignedPass() { return std::make_unique<MarkUnsignedPass>(); }
+
+}  // namespace q2i::passes

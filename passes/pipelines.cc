@@ -1,0 +1,81 @@
+#include "passes/pipelines.h"
+
+#include <map>
+#include <sstream>
+
+#include "passes/passes.h"
+#include "passes/quant_tables.h"
+
+namespace q2i::passes {
+
+void AddFp32OptimizationPasses(PassManager& pm) {
+  pm.Add(CreateCanonicalizeConvPass());
+  pm.Add(CreateRemoveDropoutPass());
+  pm.Add(CreateFuseConvBnPass());
+  pm.Add(CreateFuseConvBiasPass());
+  pm.Add(CreateFuseConvResidualPass());
+  pm.Add(CreateFuseConvActivationPass());
+  pm.Add(CreateFuseFcPass());
+  pm.Add(CreateFuseFcActivationPass());
+}
+
+void BuildInt8Pipeline(PassManager& pm, const PipelineOptions& options) {
+  pm.Add(CreateMarkSkipQuantPass());
+  pm.Add(CreateCollectScalesPass());
+  pm.Add(CreateRemoveFakeQuantPass());
+  pm.Add(CreateDequantizeWeightsPass());
+  AddFp32OptimizationPasses(pm);
+  pm.Add(CreateComputeWeightScalesPass());
+  pm.Add(CreateMarkUnsignedPass());
+  pm.Add(CreatePropagateScalesPass());
+  pm.Add(CreatePlaceInt8Pass());
+  pm.Add(CreateInsertQuantDequantPass());
+  pm.Add(CreateSquashQuantPass());
+  if (options.save_int8_weights) pm.Add(CreateQuantizeWeightsPass());
+  pm.Add(CreateDeadCodeEliminationPass());
+  pm.Add(CreateFinalizePass());
+}
+
+void BuildFp32Pipeline(PassManager& pm) {
+  pm.Add(CreateCollectScalesPass());
+  pm.Add(CreateRemoveFakeQuantPass());
+  pm.Add(CreateDequantizeWeightsPass());
+  AddFp32OptimizationPasses(pm);
+  pm.Add(CreateDeadCodeEliminationPass());
+  pm.Add(CreateFinalizePass());
+}
+
+std::string Int8Summary(const ir::Program& program, const PassContext& ctx) {
+  struct Row {
+    int total = 0, int8 = 0;
+    std::map<std::string, int> reasons;
+  };
+  std::map<std::string, Row> rows;
+  std::map<int64_t, std::string> last_reason;  // op id -> latest remark
+  // Group reasons without the variable names they quote ("no scale for X 'tmp_3'" -> "no scale for X").
+  for (const Remark& r : ctx.remarks()) {
+    std::string why = r.message.substr(0, r.message.find(" '"));
+    last_reason[r.op_id] = why;
+  }
+  for (const auto& op : program.ops()) {
+    const std::string& t = op->type();
+    if (!Int8SupportedOpTypes().count(t)) continue;
+    Row& row = rows[t];
+    ++row.total;
+    if (op->GetString("mkldnn_data_type", "").value_or("") == "int8") {
+      ++row.int8;
+    } else {
+      auto it = last_reason.find(op->id());
+      ++row.reasons[it == last_reason.end() ? "not selected for quantization" : it->second];
+    }
+  }
+  std::ostringstream os;
+  os << "INT8 summary (op type: INT8 / total)\n";
+  for (const auto& [type, row] : rows) {
+    os << "  " << type << ": " << row.int8 << " / " << row.total << "\n";
+    for (const auto& [why, n] : row.reasons) os << "      " << n << " x " << why << "\n";
+  }
+  return os.str();
+}
+
+}  // namespace q2i::passes
