@@ -1,0 +1,240 @@
+// Tests of the scale-gathering passes: mark-skip-quant, collect-scales, remove-fake-quant,
+// dequantize-weights, compute-weight-scales, mark-unsigned, propagate-scales.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "ir/program_builder.h"
+#include "passes/passes.h"
+#include "tests/test_util/program_helpers.h"
+
+namespace q2i::passes {
+namespace {
+
+using ir::Attribute;
+using ir::Tensor;
+using testing::FindOp;
+using testing::OpTypes;
+using testing::RandomIntTensor;
+using testing::RandomTensor;
+using testing::RunPassOk;
+
+ir::ProgramBuilder::Attrs ConvAttrs() {
+  return {{"strides", Attribute::Ints({1, 1})}, {"paddings", Attribute::Ints({0, 0})},
+          {"dilations", Attribute::Ints({1, 1})}, {"groups", Attribute::Int(1)}};
+}
+
+// Dygraph export: x -> fake_qdq(InScale = 2) -> conv(Filter via channel-wise qdq) -> y (out_threshold 4)
+ir::Program DygraphConv(float in_threshold = 2.0f) {
+  ir::ProgramBuilder b;
+  b.Input("x", {1, 2, 4, 4});
+  b.Param("x.scale", Tensor::FromVector<float>({1}, {in_threshold}));
+  b.AddOp("fake_quantize_dequantize_moving_average_abs_max", {{"X", {"x"}}, {"InScale", {"x.scale"}}},
+          {{"Out", {"x.qdq"}}, {"OutScale", {"x.scale"}}}, {{"bit_length", Attribute::Int(8)}});
+  b.Param("w", RandomTensor({3, 2, 1, 1}, 1));
+  b.AddOp("fake_channel_wise_quantize_dequantize_abs_max", {{"X", {"w"}}}, {{"Out", {"w.qdq"}}, {"OutScale", {"w.s"}}},
+          {{"quant_axis", Attribute::Int(0)}});
+  auto attrs = ConvAttrs();
+  attrs.push_back({"out_threshold", Attribute::Float(4.0f)});
+  b.AddOp("conv2d", {{"Input", {"x.qdq"}}, {"Filter", {"w.qdq"}}}, {{"Output", {"y"}}}, attrs);
+  b.Output("y");
+  return b.Build();
+}
+
+// Frozen QAT-v1: x -> fake_quant(InScale = 1.5) -> conv(integer filter) -> fake_dequantize_max_abs -> y
+ir::Program FrozenConv(std::vector<double> weight_thresholds) {
+  ir::ProgramBuilder b;
+  b.Input("x", {1, 2, 4, 4});
+  b.Param("x.scale", Tensor::FromVector<float>({1}, {1.5f}));
+  b.AddOp("fake_quantize_moving_average_abs_max", {{"X", {"x"}}, {"InScale", {"x.scale"}}},
+          {{"Out", {"x.quantized"}}, {"OutScale", {"x.scale"}}}, {{"bit_length", Attribute::Int(8)}});
+  b.Param("w", RandomIntTensor({3, 2, 1, 1}, 2));
+  b.AddOp("conv2d", {{"Input", {"x.quantized"}}, {"Filter", {"w"}}}, {{"Output", {"c"}}}, ConvAttrs());
+  if (weight_thresholds.size() == 1) {
+    b.AddOp("fake_dequantize_max_abs", {{"X", {"c"}}, {"Scale", {"x.scale"}}}, {{"Out", {"y"}}},
+            {{"max_range", Attribute::Float(static_cast<float>(127.0 * 127.0 / weight_thresholds[0]))}});
+  } else {
+    std::vector<float> t(weight_thresholds.begin(), weight_thresholds.end());
+    b.Param("w.scales", Tensor::FromVector<float>({static_cast<int64_t>(t.size())}, t));
+    b.AddOp("fake_channel_wise_dequantize_max_abs", {{"X", {"c"}}, {"Scales", {"w.scales", "x.scale"}}},
+            {{"Out", {"y"}}}, {{"quant_bits", Attribute::Ints({8, 8})}});
+  }
+  b.Output("y");
+  return b.Build();
+}
+
+double ScaleOf(const ir::Program& p, const std::string& name) {
+  const ir::Var* v = p.FindVar(name);
+  return (v && v->quant) ? v->quant->scales[0] : -1;
+}
+
+TEST(MarkSkipQuantTest, MarksConvWhoseInputIsNotFakeQuantized) {
+  ir::Program p = DygraphConv();
+  ir::Op& conv = p.op(3);
+  ASSERT_EQ(conv.type(), "conv2d");
+  conv.SetInput("Input", {"x"});  // bypass the fake op
+  EXPECT_TRUE(RunPassOk(*CreateMarkSkipQuantPass(), p));
+  EXPECT_TRUE(p.op(3).GetBool("skip_quant").value());
+}
+
+TEST(MarkSkipQuantTest, LeavesQuantizedConvAlone) {
+  ir::Program p = DygraphConv();
+  EXPECT_FALSE(RunPassOk(*CreateMarkSkipQuantPass(), p));
+  EXPECT_FALSE(p.op(3).HasAttr("skip_quant"));
+}
+
+TEST(CollectScalesTest, FakeOpScalesWinOverOutThreshold) {
+  ir::Program p = DygraphConv();
+  FindOp(p, "fake_quantize_dequantize_moving_average_abs_max");
+  p.op(1).SetAttr("out_threshold", Attribute::Float(100.0f));  // must lose against InScale = 2
+  EXPECT_TRUE(RunPassOk(*CreateCollectScalesPass(), p));
+  EXPECT_DOUBLE_EQ(ScaleOf(p, "x"), 0.5);
+  EXPECT_DOUBLE_EQ(ScaleOf(p, "x.qdq"), 0.5);
+  EXPECT_DOUBLE_EQ(ScaleOf(p, "y"), 0.25);  // from out_threshold 4
+}
+
+TEST(CollectScalesTest, WeightThresholdsFromFakeDequantize) {
+  ir::Program p = FrozenConv({0.8});
+  PassContext ctx;
+  EXPECT_TRUE(RunPassOk(*CreateCollectScalesPass(), p, &ctx));
+  ASSERT_TRUE(ctx.weight_thresholds().count("w"));
+  EXPECT_NEAR(ctx.weight_thresholds()["w"][0], 0.8, 1e-6);
+  ir::Program q = FrozenConv({0.5, 1.0, 2.0});
+  PassContext ctx2;
+  EXPECT_TRUE(RunPassOk(*CreateCollectScalesPass(), q, &ctx2));
+  EXPECT_EQ(ctx2.weight_thresholds()["w"], std::vector<double>({0.5, 1.0, 2.0}));
+}
+
+TEST(CollectScalesTest, NoFakeOpsNoScales) {
+  ir::ProgramBuilder b;
+  b.Input("x", {1, 4});
+  b.AddOp("relu", {{"X", {"x"}}}, {{"Out", {"y"}}});
+  b.Output("y");
+  ir::Program p = b.Build();
+  EXPECT_FALSE(RunPassOk(*CreateCollectScalesPass(), p));
+}
+
+TEST(CollectScalesTest, ZeroThresholdIsAnErrorNamingTheOp) {
+  ir::Program p = DygraphConv(0.0f);
+  PassContext ctx;
+  auto r = CreateCollectScalesPass()->Run(p, ctx);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("fake_quantize_dequantize_moving_average_abs_max"), std::string::npos);
+  EXPECT_NE(r.status().message().find("x.scale"), std::string::npos);
+}
+
+TEST(RemoveFakeQuantTest, RewiresConsumersToInputs) {
+  ir::Program p = DygraphConv();
+  ASSERT_TRUE(RunPassOk(*CreateCollectScalesPass(), p));
+  EXPECT_TRUE(RunPassOk(*CreateRemoveFakeQuantPass(), p));
+  EXPECT_EQ(OpTypes(p), "feed,conv2d,fetch");
+  EXPECT_EQ(FindOp(p, "conv2d")->Input("Input"), "x");
+  EXPECT_EQ(FindOp(p, "conv2d")->Input("Filter"), "w");
+  EXPECT_DOUBLE_EQ(ScaleOf(p, "x"), 0.5);
+}
+
+TEST(RemoveFakeQuantTest, NothingToRemove) {
+  ir::Program p = DygraphConv();
+  ASSERT_TRUE(RunPassOk(*CreateRemoveFakeQuantPass(), p));
+  EXPECT_FALSE(RunPassOk(*CreateRemoveFakeQuantPass(), p));
+}
+
+TEST(DequantizeWeightsTest, PerChannelIntegerWeights) {
+  ir::Program p = FrozenConv({0.5, 1.0, 2.0});
+  PassContext ctx;
+  const Tensor q = p.FindParam("w")->Clone();
+  ASSERT_TRUE(RunPassOk(*CreateCollectScalesPass(), p, &ctx));
+  EXPECT_TRUE(RunPassOk(*CreateDequantizeWeightsPass(), p, &ctx));
+  const Tensor& w = *p.FindParam("w");
+  const double t[3] = {0.5, 1.0, 2.0};
+  for (int64_t i = 0; i < w.numel(); ++i)
+    EXPECT_NEAR(w.data<float>()[i], q.data<float>()[i] / 127.0 * t[i / 2], 1e-6);
+}
+
+TEST(DequantizeWeightsTest, NonIntegerWeightIsLeftAlone) {
+  ir::Program p = FrozenConv({0.8});
+  p.SetParam("w", RandomTensor({3, 2, 1, 1}, 9));
+  PassContext ctx;
+  ASSERT_TRUE(RunPassOk(*CreateCollectScalesPass(), p, &ctx));
+  const Tensor before = p.FindParam("w")->Clone();
+  EXPECT_FALSE(RunPassOk(*CreateDequantizeWeightsPass(), p, &ctx));
+  EXPECT_TRUE(p.FindParam("w")->IdenticalTo(before));
+  EXPECT_FALSE(ctx.remarks().empty());
+}
+
+TEST(DequantizeWeightsTest, SquareMulWeightUsesColumnAxis) {
+  ir::ProgramBuilder b;
+  b.Input("x", {1, 2});
+  b.Param("w", Tensor::FromVector<float>({2, 2}, {127, 127, 127, 127}));
+  b.AddOp("mul", {{"X", {"x"}}, {"Y", {"w"}}}, {{"Out", {"y"}}});
+  b.Output("y");
+  ir::Program p = b.Build();
+  PassContext ctx;
+  ctx.weight_thresholds()["w"] = {1.0, 3.0};  // per output column
+  EXPECT_TRUE(RunPassOk(*CreateDequantizeWeightsPass(), p, &ctx));
+  EXPECT_EQ(std::vector<float>(p.FindParam("w")->values<float>().begin(), p.FindParam("w")->values<float>().end()),
+            std::vector<float>({1, 3, 1, 3}));
+}
+
+TEST(ComputeWeightScalesTest, PerOutputChannelAndZeroChannel) {
+  ir::ProgramBuilder b;
+  b.Input("x", {1, 1, 2, 2});
+  b.Param("w", Tensor::FromVector<float>({2, 1, 1, 2}, {0.5f, -2.0f, 0.0f, 0.0f}));
+  b.AddOp("conv2d", {{"Input", {"x"}}, {"Filter", {"w"}}}, {{"Output", {"y"}}}, ConvAttrs());
+  b.Output("y");
+  ir::Program p = b.Build();
+  EXPECT_TRUE(RunPassOk(*CreateComputeWeightScalesPass(), p));
+  EXPECT_EQ(p.FindVar("w")->quant->scales, std::vector<double>({0.5, 1.0}));
+}
+
+TEST(ComputeWeightScalesTest, NoConvNoScales) {
+  ir::ProgramBuilder b;
+  b.Input("x", {1, 4});
+  b.AddOp("relu", {{"X", {"x"}}}, {{"Out", {"y"}}});
+  b.Output("y");
+  ir::Program p = b.Build();
+  EXPECT_FALSE(RunPassOk(*CreateComputeWeightScalesPass(), p));
+}
+
+TEST(MarkUnsignedTest, ReluConvOutputBecomesUnsigned) {
+  ir::Program p = DygraphConv();
+  ir::Op& conv = p.op(3);
+  conv.SetAttr("fuse_activation", Attribute::String("relu"));
+  p.FindVar("y")->quant = ir::QuantScale{{0.25}, false};
+  EXPECT_TRUE(RunPassOk(*CreateMarkUnsignedPass(), p));
+  EXPECT_TRUE(p.FindVar("y")->quant->is_unsigned);
+  conv.SetAttr("fuse_activation", Attribute::String("hard_swish"));
+  p.FindVar("y")->quant->is_unsigned = false;
+  EXPECT_FALSE(RunPassOk(*CreateMarkUnsignedPass(), p));
+}
+
+TEST(PropagateScalesTest, ThroughPoolReshapeAndIntoConcatInputs) {
+  ir::ProgramBuilder b;
+  b.Input("x", {1, 2, 4, 4});
+  b.AddOp("pool2d", {{"X", {"x"}}}, {{"Out", {"p"}}}, {{"pooling_type", Attribute::String("max")}});
+  b.AddOp("reshape2", {{"X", {"p"}}}, {{"Out", {"r"}}, {"XShape", {"xs"}}}, {{"shape", Attribute::Ints({1, -1})}});
+  b.AddOp("concat", {{"X", {"r", "z"}}}, {{"Out", {"c"}}}, {{"axis", Attribute::Int(1)}});
+  b.Input("z", {1, 8});
+  b.Output("c");
+  ir::Program p = b.Build();
+  p.FindVar("x")->quant = ir::QuantScale{{0.5}, true};
+  p.FindVar("c")->quant = ir::QuantScale{{0.25}, false};
+  EXPECT_TRUE(RunPassOk(*CreatePropagateScalesPass(), p));
+  EXPECT_DOUBLE_EQ(ScaleOf(p, "p"), 0.5);  // copied forward from x through the pool
+  EXPECT_TRUE(p.FindVar("p")->quant->is_unsigned);
+  EXPECT_DOUBLE_EQ(ScaleOf(p, "z"), 0.25);
+  EXPECT_DOUBLE_EQ(ScaleOf(p, "r"), 0.25);
+  EXPECT_FALSE(RunPassOk(*CreatePropagateScalesPass(), p));  // fixpoint reached
+}
+
+TEST(PropagateScalesTest, NoScalesNothingToPropagate) {
+  ir::ProgramBuilder b;
+  b.Input("x", {1, 2, 4, 4});
+  b.AddOp("pool2d", {{"X", {"x"}}}, {{"Out", {"p"}}});
+  b.Output("p");
+  ir::Program p = b.Build();
+  EXPECT_FALSE(RunPassOk(*CreatePropagateScalesPass(), p));
+}
+
+}  // namespace
+}  // namespace q2i::passes
