@@ -1,0 +1,191 @@
+// Tests of the INT8 passes: place-int8, insert-quant-dequant, squash-quant, quantize-weights, dce,
+// finalize.
+#include <gtest/gtest.h>
+
+#include "ir/program_builder.h"
+#include "passes/passes.h"
+#include "tests/test_util/program_helpers.h"
+
+namespace q2i::passes {
+namespace {
+
+using ir::Attribute;
+using testing::CountOps;
+using testing::FindOp;
+using testing::OpTypes;
+using testing::RandomTensor;
+using testing::RunPassOk;
+
+// x -> conv2d(relu) -> c -> pool2d(max) -> p, all scales present, conv placed int8 by the caller.
+ir::Program ConvPool(bool with_scales = true) {
+  ir::ProgramBuilder b;
+  b.Input("x", {1, 2, 4, 4});
+  b.Param("w", RandomTensor({3, 2, 1, 1}, 1));
+  b.AddOp("conv2d", {{"Input", {"x"}}, {"Filter", {"w"}}}, {{"Output", {"c"}}},
+          {{"fuse_activation", Attribute::String("relu")}, {"strides", Attribute::Ints({1, 1})},
+           {"paddings", Attribute::Ints({0, 0})}, {"groups", Attribute::Int(1)}});
+  b.AddOp("pool2d", {{"X", {"c"}}}, {{"Out", {"p"}}},
+          {{"pooling_type", Attribute::String("max")}, {"ksize", Attribute::Ints({2, 2})},
+           {"strides", Attribute::Ints({2, 2})}});
+  b.Output("p");
+  ir::Program p = b.Build();
+  if (with_scales) {
+    p.FindVar("x")->quant = ir::QuantScale{{0.5}, false};
+    p.FindVar("w")->quant = ir::QuantScale{{1.0, 2.0, 4.0}, false};
+    p.FindVar("c")->quant = ir::QuantScale{{0.25}, true};
+    p.FindVar("p")->quant = ir::QuantScale{{0.25}, true};
+  }
+  return p;
+}
+
+bool IsInt8(const ir::Op* op) { return op->GetString("mkldnn_data_type", "").value_or("") == "int8"; }
+
+TEST(PlaceInt8Test, PlacesSupportedOpsAndHonoursSkipIds) {
+  ir::Program p = ConvPool();
+  const int64_t pool_id = FindOp(p, "pool2d")->id();
+  PassContext ctx(QuantizeOptions{{}, {pool_id}});
+  EXPECT_TRUE(RunPassOk(*CreatePlaceInt8Pass(), p, &ctx));
+  EXPECT_TRUE(IsInt8(FindOp(p, "conv2d")));
+  EXPECT_FALSE(IsInt8(FindOp(p, "pool2d")));
+}
+
+TEST(PlaceInt8Test, OpsToQuantizeRestrictsTypes) {
+  ir::Program p = ConvPool();
+  PassContext ctx(QuantizeOptions{{"pool2d"}, {}});
+  EXPECT_TRUE(RunPassOk(*CreatePlaceInt8Pass(), p, &ctx));
+  EXPECT_FALSE(IsInt8(FindOp(p, "conv2d")));
+  EXPECT_TRUE(IsInt8(FindOp(p, "pool2d")));
+}
+
+TEST(PlaceInt8Test, UnsupportedTypeAndUnknownIdAreErrors) {
+  ir::Program p = ConvPool();
+  PassContext bad_type(QuantizeOptions{{"softmax"}, {}});
+  auto r = CreatePlaceInt8Pass()->Run(p, bad_type);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("supported: concat, conv2d"), std::string::npos) << r.status().message();
+  PassContext bad_id(QuantizeOptions{{}, {9999}});
+  EXPECT_FALSE(CreatePlaceInt8Pass()->Run(p, bad_id).ok());
+}
+
+TEST(InsertQuantDequantTest, ConvGetsScalesAndBoundaryOps) {
+  ir::Program p = ConvPool();
+  ASSERT_TRUE(RunPassOk(*CreatePlaceInt8Pass(), p));
+  EXPECT_TRUE(RunPassOk(*CreateInsertQuantDequantPass(), p));
+  EXPECT_EQ(OpTypes(p), "feed,quantize,conv2d,dequantize,quantize,pool2d,dequantize,fetch");
+  const ir::Op* conv = FindOp(p, "conv2d");
+  EXPECT_FLOAT_EQ(conv->GetFloat("Scale_in").value(), 0.5f * 127);
+  EXPECT_FLOAT_EQ(conv->GetFloat("Scale_out").value(), 0.25f * 255);
+  EXPECT_EQ(conv->GetFloats("Scale_weights").value(), std::vector<double>({127, 254, 508}));
+  EXPECT_EQ(*p.FindVar(conv->Output("Output"))->dtype, ir::DataType::kUInt8);
+  EXPECT_EQ(*p.FindVar(conv->Input("Input"))->dtype, ir::DataType::kInt8);
+  EXPECT_FALSE(FindOp(p, "quantize")->GetBool("is_negative_input").value() == false);
+}
+
+TEST(InsertQuantDequantTest, MissingScaleKeepsOpFp32WithReason) {
+  ir::Program p = ConvPool();
+  p.FindVar("x")->quant.reset();
+  ASSERT_TRUE(RunPassOk(*CreatePlaceInt8Pass(), p));
+  PassContext ctx;
+  RunPassOk(*CreateInsertQuantDequantPass(), p, &ctx);
+  EXPECT_EQ(FindOp(p, "conv2d")->GetString("mkldnn_data_type").value(), "float32");
+  bool found = false;
+  for (const auto& r : ctx.remarks()) found |= r.message.find("no scale for input 'x'") != std::string::npos;
+  EXPECT_TRUE(found);
+}
+
+TEST(SquashQuantTest, DequantizeQuantizeWithEqualScalesDisappears) {
+  ir::Program p = ConvPool();
+  ASSERT_TRUE(RunPassOk(*CreatePlaceInt8Pass(), p));
+  ASSERT_TRUE(RunPassOk(*CreateInsertQuantDequantPass(), p));
+  PassContext ctx;
+  EXPECT_TRUE(RunPassOk(*CreateSquashQuantPass(), p, &ctx));
+  EXPECT_EQ(OpTypes(p), "feed,quantize,conv2d,pool2d,dequantize,fetch");
+  EXPECT_EQ(FindOp(p, "pool2d")->Input("X"), FindOp(p, "conv2d")->Output("Output"));
+}
+
+TEST(SquashQuantTest, DifferentScalesBecomeRequantizeThenFoldIntoConv) {
+  ir::Program p = ConvPool();
+  p.FindVar("p")->quant = ir::QuantScale{{0.125}, true};
+  p.FindVar("c")->quant = ir::QuantScale{{0.25}, true};
+  ASSERT_TRUE(RunPassOk(*CreatePlaceInt8Pass(), p));
+  ASSERT_TRUE(RunPassOk(*CreateInsertQuantDequantPass(), p));
+  // pool2d needs equal scales: it stays FP32, so the conv's dequantize feeds FP32 pool2d and
+  // squash turns conv + dequantize into an FP32-output conv.
+  EXPECT_TRUE(RunPassOk(*CreateSquashQuantPass(), p));
+  EXPECT_EQ(OpTypes(p), "feed,quantize,conv2d,pool2d,fetch");
+  EXPECT_TRUE(FindOp(p, "conv2d")->GetBool("force_fp32_output").value());
+}
+
+TEST(SquashQuantTest, RequantizeCreatedForSignednessChange) {
+  ir::ProgramBuilder b;
+  b.Input("x", {1, 4});
+  b.AddOp("dequantize", {{"Input", {"x"}}}, {{"Output", {"f"}}},
+          {{"Scale", Attribute::Float(100.f)}, {"is_negative_input", Attribute::Bool(false)}});
+  b.AddOp("quantize", {{"Input", {"f"}}}, {{"Output", {"q"}}},
+          {{"Scale", Attribute::Float(100.f)}, {"is_negative_input", Attribute::Bool(true)}});
+  b.AddOp("relu", {{"X", {"q"}}}, {{"Out", {"y"}}});
+  b.Output("y");
+  ir::Program p = b.Build();
+  EXPECT_TRUE(RunPassOk(*CreateSquashQuantPass(), p));
+  EXPECT_EQ(OpTypes(p), "feed,requantize,relu,fetch");
+}
+
+TEST(SquashQuantTest, NothingToSquash) {
+  ir::Program p = ConvPool(false);
+  EXPECT_FALSE(RunPassOk(*CreateSquashQuantPass(), p));
+}
+
+TEST(QuantizeWeightsTest, FilterBecomesInt8AndBiasInt32) {
+  ir::Program p = ConvPool();
+  p.op(1).SetInput("Bias", {"b"});
+  ir::Var bv;
+  bv.name = "b";
+  bv.persistable = true;
+  bv.dims = {3};
+  ASSERT_TRUE(p.AddVar(bv).ok());
+  p.SetParam("b", ir::Tensor::FromVector<float>({3}, {0.1f, 0.2f, 0.3f}));
+  ASSERT_TRUE(RunPassOk(*CreatePlaceInt8Pass(), p));
+  ASSERT_TRUE(RunPassOk(*CreateInsertQuantDequantPass(), p));
+  EXPECT_TRUE(RunPassOk(*CreateQuantizeWeightsPass(), p));
+  EXPECT_EQ(p.FindParam("w")->dtype(), ir::DataType::kInt8);
+  ASSERT_EQ(p.FindParam("b")->dtype(), ir::DataType::kInt32);
+  // b * Scale_in * Scale_weights = 0.1 * 63.5 * 127
+  EXPECT_EQ(p.FindParam("b")->data<int32_t>()[0], 806);
+}
+
+TEST(QuantizeWeightsTest, Fp32ConvKeepsFloatWeights) {
+  ir::Program p = ConvPool();
+  EXPECT_FALSE(RunPassOk(*CreateQuantizeWeightsPass(), p));
+  EXPECT_EQ(p.FindParam("w")->dtype(), ir::DataType::kFP32);
+}
+
+TEST(DeadCodeEliminationTest, RemovesUnusedOpsAndWeights) {
+  ir::Program p = ConvPool(false);
+  ir::Op extra("relu");
+  extra.SetInput("X", {"x"});
+  extra.SetOutput("Out", {"unused"});
+  p.InsertOp(1, std::move(extra));
+  ir::Var v;
+  v.name = "orphan";
+  v.persistable = true;
+  ASSERT_TRUE(p.AddVar(v).ok());
+  p.SetParam("orphan", RandomTensor({2}, 3));
+  EXPECT_TRUE(RunPassOk(*CreateDeadCodeEliminationPass(), p));
+  EXPECT_EQ(CountOps(p, "relu"), 0);
+  EXPECT_EQ(p.FindVar("orphan"), nullptr);
+  EXPECT_EQ(p.FindParam("orphan"), nullptr);
+  EXPECT_FALSE(RunPassOk(*CreateDeadCodeEliminationPass(), p));
+}
+
+TEST(FinalizeTest, ResetsOpRoleAndMarksInt8OpsMkldnn) {
+  ir::Program p = ConvPool();
+  p.op(1).SetAttr("op_role", Attribute::Int(1));
+  p.op(1).SetAttr("mkldnn_data_type", Attribute::String("int8"));
+  EXPECT_TRUE(RunPassOk(*CreateFinalizePass(), p));
+  EXPECT_EQ(p.op(1).GetInt("op_role").value(), 0);
+  EXPECT_TRUE(p.op(1).GetBool("use_mkldnn").value());
+  EXPECT_FALSE(RunPassOk(*CreateFinalizePass(), p));
+}
+
+}  // namespace
+}  // namespace q2i::passes
