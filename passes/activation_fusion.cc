@@ -2,6 +2,10 @@
 
 #include <cmath>
 
+#include "ir/graph_index.h"
+#include "passes/quant_tables.h"
+#include "passes/rewrite_utils.h"
+
 namespace q2i::passes {
 
 StatusOr<FusedActivation> DescribeActivation(const ir::Op& act, std::string* why) {
@@ -35,6 +39,37 @@ StatusOr<FusedActivation> DescribeActivation(const ir::Op& act, std::string* why
     *why = "not a fusable activation";
   }
   return f;
+}
+
+StatusOr<bool> FuseActivationsInto(ir::Program& program, PassContext& ctx, const std::string& producer_type,
+                                   const std::string& out_slot, const std::string& activation_attr,
+                                   const std::function<bool(ir::Op&, const FusedActivation&)>& fuse) {
+  bool changed = false;
+  for (size_t i = 0; i < program.num_ops(); ++i) {
+    ir::Op& act = program.op(i);
+    if (!IsFusableActivation(act.type())) continue;
+    ir::GraphIndex index(program);
+    ir::Op* producer = index.Producer(act.Input("X"));
+    if (producer == nullptr || producer->type() != producer_type) continue;
+    if (!producer->GetString(activation_attr, "").value_or("x").empty()) continue;
+    if (!HasSingleUse(program, act.Input("X"))) {
+      ctx.AddRemark(act, producer_type + " output '" + act.Input("X") + "' has other readers");
+      continue;
+    }
+    std::string why;
+    Q2I_ASSIGN_OR_RETURN(FusedActivation f, DescribeActivation(act, &why));
+    if (f.type.empty() || !fuse(*producer, f)) {
+      ctx.AddRemark(act, why.empty() ? producer_type + " cannot fuse " + act.type() + " with these attributes" : why);
+      continue;
+    }
+    program.RemoveVar(producer->Output(out_slot));
+    producer->SetOutput(out_slot, {act.Output("Out")});
+    program.RemoveOp(&act);
+    --i;
+    ctx.Count("fused_" + f.type);
+    changed = true;
+  }
+  return changed;
 }
 
 }  // namespace q2i::passes

@@ -7,11 +7,8 @@
 //   (default attributes only), hard_sigmoid (alpha = slope, beta = offset), sigmoid, tanh.
 // Applies when: t has a single reader.
 // Postcondition: such activation ops are gone.
-#include "ir/graph_index.h"
 #include "passes/activation_fusion.h"
 #include "passes/passes.h"
-#include "passes/quant_tables.h"
-#include "passes/rewrite_utils.h"
 
 namespace q2i::passes {
 namespace {
@@ -22,35 +19,13 @@ class FuseConvActivationPass final : public Pass {
   std::string_view description() const override { return "Fuse an activation into conv2d"; }
 
   StatusOr<bool> Run(ir::Program& program, PassContext& ctx) const override {
-    bool changed = false;
-    for (size_t i = 0; i < program.num_ops(); ++i) {
-      ir::Op& act = program.op(i);
-      if (!IsFusableActivation(act.type())) continue;
-      ir::GraphIndex index(program);
-      ir::Op* conv = index.Producer(act.Input("X"));
-      if (conv == nullptr || conv->type() != "conv2d") continue;
-      if (!conv->GetString("fuse_activation", "").value_or("x").empty()) continue;
-      if (!HasSingleUse(program, act.Input("X"))) {
-        ctx.AddRemark(act, "conv output '" + act.Input("X") + "' has other readers");
-        continue;
-      }
-      std::string why;
-      Q2I_ASSIGN_OR_RETURN(FusedActivation f, DescribeActivation(act, &why));
-      if (f.type.empty()) {
-        ctx.AddRemark(act, why);
-        continue;
-      }
-      conv->SetAttr("fuse_activation", ir::Attribute::String(f.type));
-      conv->SetAttr("fuse_alpha", ir::Attribute::Float(f.alpha));
-      conv->SetAttr("fuse_beta", ir::Attribute::Float(f.beta));
-      program.RemoveVar(conv->Output("Output"));
-      conv->SetOutput("Output", {act.Output("Out")});
-      program.RemoveOp(&act);
-      --i;
-      ctx.Count("fused_" + f.type);
-      changed = true;
-    }
-    return changed;
+    return FuseActivationsInto(program, ctx, "conv2d", "Output", "fuse_activation",
+                               [](ir::Op& conv, const FusedActivation& f) {
+                                 conv.SetAttr("fuse_activation", ir::Attribute::String(f.type));
+                                 conv.SetAttr("fuse_alpha", ir::Attribute::Float(f.alpha));
+                                 conv.SetAttr("fuse_beta", ir::Attribute::Float(f.beta));
+                                 return true;
+                               });
   }
 };
 
