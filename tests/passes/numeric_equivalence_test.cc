@@ -1,0 +1,170 @@
+// Numeric equivalence of every pass: the program computes the same (FP32 rewrites: to float rounding;
+// annotation passes: exactly; INT8 rewrites: within quantization error) before and after, measured with
+// the naive reference executor on seeded random inputs.
+#include <gtest/gtest.h>
+
+#include "ir/program_builder.h"
+#include "passes/passes.h"
+#include "passes/pipelines.h"
+#include "tests/passes/test_graphs.h"
+#include "tests/test_util/program_helpers.h"
+#include "tests/test_util/reference_executor.h"
+
+namespace q2i::passes {
+namespace {
+
+using ir::Attribute;
+using testing::MaxOutputDiff;
+using testing::RunPassOk;
+
+const std::vector<std::vector<int64_t>> kImage = {{1, 3, 8, 8}};
+
+double DiffAfter(const ir::Program& before, std::initializer_list<const Pass*> passes,
+                 const std::vector<std::vector<int64_t>>& feeds = kImage, PassContext* ctx = nullptr) {
+  ir::Program after = before.Clone();
+  PassContext local;
+  for (const Pass* p : passes) EXPECT_TRUE(RunPassOk(*p, after, ctx ? ctx : &local)) << p->name();
+  std::string error;
+  double d = MaxOutputDiff(before, after, feeds, 42, &error);
+  EXPECT_TRUE(error.empty()) << error;
+  return d;
+}
+
+TEST(NumericEquivalenceTest, FuseConvBn) {
+  EXPECT_LT(DiffAfter(testgraphs::ConvBn(false), {CreateFuseConvBnPass().get()}), 1e-4);
+  EXPECT_LT(DiffAfter(testgraphs::ConvBn(true), {CreateFuseConvBnPass().get()}), 1e-4);
+}
+
+TEST(NumericEquivalenceTest, FuseConvBias) {
+  EXPECT_LT(DiffAfter(testgraphs::ConvBias(), {CreateFuseConvBiasPass().get()}), 1e-5);
+}
+
+TEST(NumericEquivalenceTest, FuseConvResidual) {
+  EXPECT_LT(DiffAfter(testgraphs::ConvResidual(), {CreateFuseConvResidualPass().get()}), 1e-5);
+}
+
+TEST(NumericEquivalenceTest, FuseConvActivationForEveryActivation) {
+  std::vector<std::pair<std::string, ir::ProgramBuilder::Attrs>> acts = {
+      {"relu", {}},
+      {"relu6", {{"threshold", Attribute::Float(0.5f)}}},
+      {"leaky_relu", {{"alpha", Attribute::Float(0.1f)}}},
+      {"hard_swish", {}},
+      {"hard_sigmoid", {{"slope", Attribute::Float(0.3f)}, {"offset", Attribute::Float(0.4f)}}},
+      {"sigmoid", {}},
+      {"tanh", {}},
+  };
+  for (const auto& [act, attrs] : acts) {
+    ir::Program p = testgraphs::ConvAct(act, attrs);
+    EXPECT_LT(DiffAfter(p, {CreateCanonicalizeConvPass().get(), CreateFuseConvActivationPass().get()}), 1e-5) << act;
+  }
+}
+
+TEST(NumericEquivalenceTest, FuseFcAndActivation) {
+  const std::vector<std::vector<int64_t>> feeds = {{2, 8}};
+  EXPECT_LT(DiffAfter(testgraphs::MulAdd(), {CreateFuseFcPass().get()}, feeds), 1e-5);
+  EXPECT_LT(DiffAfter(testgraphs::MulAdd(true), {CreateFuseFcPass().get(), CreateFuseFcActivationPass().get()}, feeds),
+            1e-5);
+  EXPECT_LT(DiffAfter(testgraphs::MatmulAdd(false), {CreateFuseFcPass().get()}, feeds), 1e-5);
+}
+
+TEST(NumericEquivalenceTest, AnnotationPassesChangeNothing) {
+  ir::Program p = testgraphs::ConvAct("relu", {});
+  p.FindVar("x")->quant = ir::QuantScale{{0.5}, false};
+  p.FindVar("y")->quant = ir::QuantScale{{0.5}, false};
+  EXPECT_EQ(DiffAfter(p, {CreateCanonicalizeConvPass().get(), CreateFuseConvActivationPass().get(),
+                          CreateComputeWeightScalesPass().get(), CreateMarkUnsignedPass().get(),
+                          CreatePropagateScalesPass().get(), CreateFinalizePass().get()}),
+            0.0);
+}
+
+// A QAT-v1 frozen conv + relu + conv chain: the INT8 pipeline's result matches the fake-quant program
+// up to the quantization error of one step.
+ir::Program FrozenChain() {
+  ir::ProgramBuilder b;
+  b.Input("x", {1, 3, 8, 8});
+  b.Param("x.scale", ir::Tensor::FromVector<float>({1}, {1.0f}));
+  b.AddOp("fake_quantize_moving_average_abs_max", {{"X", {"x"}}, {"InScale", {"x.scale"}}},
+          {{"Out", {"x.q"}}, {"OutScale", {"x.scale"}}}, {{"bit_length", Attribute::Int(8)}});
+  b.Param("w1", testing::RandomIntTensor({4, 3, 3, 3}, 11));
+  b.AddOp("conv2d", {{"Input", {"x.q"}}, {"Filter", {"w1"}}}, {{"Output", {"c1"}}},
+          {{"paddings", Attribute::Ints({1, 1})}, {"strides", Attribute::Ints({1, 1})}, {"groups", Attribute::Int(1)},
+           {"quantization_type", Attribute::String("qat_with_weight")}});
+  b.AddOp("fake_dequantize_max_abs", {{"X", {"c1"}}, {"Scale", {"x.scale"}}}, {{"Out", {"c1.dq"}}},
+          {{"max_range", Attribute::Float(127.f * 127.f / 0.2f)}});
+  b.AddOp("relu", {{"X", {"c1.dq"}}}, {{"Out", {"r1"}}}, {{"out_threshold", Attribute::Float(1.5f)}});
+  b.Param("r1.scale", ir::Tensor::FromVector<float>({1}, {1.5f}));
+  b.AddOp("fake_quantize_moving_average_abs_max", {{"X", {"r1"}}, {"InScale", {"r1.scale"}}},
+          {{"Out", {"r1.q"}}, {"OutScale", {"r1.scale"}}}, {{"bit_length", Attribute::Int(8)}});
+  b.Param("w2", testing::RandomIntTensor({4, 4, 1, 1}, 12));
+  b.AddOp("conv2d", {{"Input", {"r1.q"}}, {"Filter", {"w2"}}}, {{"Output", {"c2"}}},
+          {{"paddings", Attribute::Ints({0, 0})}, {"strides", Attribute::Ints({1, 1})}, {"groups", Attribute::Int(1)},
+           {"quantization_type", Attribute::String("qat_with_weight")}});
+  b.AddOp("fake_dequantize_max_abs", {{"X", {"c2"}}, {"Scale", {"r1.scale"}}}, {{"Out", {"y"}}},
+          {{"max_range", Attribute::Float(127.f * 127.f / 0.5f)}});
+  b.Output("y");
+  return b.Build();
+}
+
+TEST(NumericEquivalenceTest, RemovingFakeOpsKeepsTheComputationWithinQuantizationError) {
+  ir::Program fake = FrozenChain();
+  PassContext ctx;
+  double d = DiffAfter(fake, {CreateCollectScalesPass().get(), CreateRemoveFakeQuantPass().get(),
+                              CreateDequantizeWeightsPass().get()},
+                       kImage, &ctx);
+  EXPECT_LT(d, 0.05);  // outputs are O(1); the fake program rounds activations to 1/127 steps
+}
+
+TEST(NumericEquivalenceTest, Int8PipelineMatchesFakeQuantProgram) {
+  ir::Program fake = FrozenChain();
+  ir::Program int8 = fake.Clone();
+  PassManager pm;
+  BuildInt8Pipeline(pm);
+  PassContext ctx;
+  ASSERT_TRUE(pm.Run(int8, ctx).ok());
+  EXPECT_GE(testing::CountOps(int8, "quantize"), 1);
+  std::string error;
+  EXPECT_LT(MaxOutputDiff(fake, int8, kImage, 7, &error), 0.05) << error;
+  EXPECT_TRUE(error.empty()) << error;
+}
+
+TEST(NumericEquivalenceTest, SquashKeepsInt8Results) {
+  ir::Program p = FrozenChain();
+  PassManager pm;
+  pm.Add(CreateCollectScalesPass());
+  pm.Add(CreateRemoveFakeQuantPass());
+  pm.Add(CreateDequantizeWeightsPass());
+  AddFp32OptimizationPasses(pm);
+  pm.Add(CreateComputeWeightScalesPass());
+  pm.Add(CreateMarkUnsignedPass());
+  pm.Add(CreatePropagateScalesPass());
+  pm.Add(CreatePlaceInt8Pass());
+  pm.Add(CreateInsertQuantDequantPass());
+  PassContext ctx;
+  ASSERT_TRUE(pm.Run(p, ctx).ok());
+  // Squash removes a dequantize/quantize pair with equal scales: results identical.
+  EXPECT_EQ(DiffAfter(p, {CreateSquashQuantPass().get(), CreateDeadCodeEliminationPass().get()}), 0.0);
+  // Pre-quantized weights give the same results as FP32 weights quantized by the kernel.
+  ir::Program squashed = p.Clone();
+  ASSERT_TRUE(RunPassOk(*CreateSquashQuantPass(), squashed));
+  EXPECT_LT(DiffAfter(squashed, {CreateQuantizeWeightsPass().get()}), 1e-5);
+}
+
+TEST(NumericEquivalenceTest, RemoveDropout) {
+  ir::ProgramBuilder b;
+  b.Input("x", {2, 3});
+  b.AddOp("dropout", {{"X", {"x"}}}, {{"Out", {"d"}}}, {{"dropout_prob", Attribute::Float(0.25f)}});
+  b.AddOp("scale", {{"X", {"d"}}}, {{"Out", {"y"}}}, {{"scale", Attribute::Float(0.75f)}});
+  b.Output("y");
+  ir::Program p = b.Build();
+  // The reference treats dropout as identity, so compare against the explicit downgrade factor.
+  ir::Program after = p.Clone();
+  ASSERT_TRUE(RunPassOk(*CreateRemoveDropoutPass(), after));
+  std::string error;
+  std::vector<ir::Tensor> feeds = {testing::RandomTensor({2, 3}, 3)};
+  auto a = testing::RunReference(p, feeds).value();
+  auto c = testing::RunReference(after, feeds).value();
+  for (int64_t i = 0; i < a[0].numel(); ++i) EXPECT_NEAR(c[0].data<float>()[i], a[0].data<float>()[i] * 0.75f, 1e-6);
+}
+
+}  // namespace
+}  // namespace q2i::passes
