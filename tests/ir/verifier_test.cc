@@ -10,8 +10,14 @@
 namespace q2i::ir {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::Not;
+::testing::AssertionResult Contains(const std::string& text, const std::string& part) {
+  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "'" << part << "' not found in:\n" << text;
+}
+::testing::AssertionResult Lacks(const std::string& text, const std::string& part) {
+  if (text.find(part) == std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "'" << part << "' unexpectedly found in:\n" << text;
+}
 
 Tensor Ones(std::vector<int64_t> dims) {
   Tensor t(DataType::kFP32, std::move(dims));
@@ -81,17 +87,19 @@ TEST(VerifierTest, ReportsInputReadBeforeItsProducer) {
   Op* conv = FindOp(p, "conv2d");
   conv->SetInput("Input", {"y"});
   std::string v = Violations(p);
-  EXPECT_THAT(v, HasSubstr(conv->DebugName() + ": input slot 'Input' reads 'y', which is produced only later, by " +
+  EXPECT_TRUE(Contains(v, conv->DebugName() + ": input slot 'Input' reads 'y', which is produced only later, by " +
                            FindOp(p, "relu")->DebugName()));
-  EXPECT_THAT(v, HasSubstr("1 violation:"));
+  EXPECT_TRUE(Contains(v, "1 violation:"));
 }
 
 TEST(VerifierTest, ReportsInputNeverProduced) {
   Program p = ConvRelu();
-  ASSERT_TRUE(p.AddVar(Var{.name = "ghost"}).ok());
+  Var ghost;
+  ghost.name = "ghost";
+  ASSERT_TRUE(p.AddVar(ghost).ok());
   Op* relu = FindOp(p, "relu");
   relu->SetInput("X", {"ghost"});
-  EXPECT_THAT(Violations(p), HasSubstr(relu->DebugName() + ": input slot 'X' reads 'ghost', which no earlier op "
+  EXPECT_TRUE(Contains(Violations(p), relu->DebugName() + ": input slot 'X' reads 'ghost', which no earlier op "
                                        "produces and which is neither a parameter nor a feed variable"));
 }
 
@@ -99,14 +107,14 @@ TEST(VerifierTest, ReportsPersistableInputWithoutData) {
   Program p = ConvRelu();
   p.RemoveParam("w");
   Op* conv = FindOp(p, "conv2d");
-  EXPECT_THAT(Violations(p), HasSubstr(conv->DebugName() + ": input slot 'Filter' reads 'w', a persistable "
+  EXPECT_TRUE(Contains(Violations(p), conv->DebugName() + ": input slot 'Filter' reads 'w', a persistable "
                                        "variable without tensor data"));
 }
 
 TEST(VerifierTest, ReportsDataOnNonPersistableInput) {
   Program p = ConvRelu();
   p.FindVar("w")->persistable = false;
-  EXPECT_THAT(Violations(p), HasSubstr("reads 'w', which has tensor data but is not persistable"));
+  EXPECT_TRUE(Contains(Violations(p), "reads 'w', which has tensor data but is not persistable"));
 }
 
 TEST(VerifierTest, ReportsUndeclaredInputAndOutput) {
@@ -115,9 +123,9 @@ TEST(VerifierTest, ReportsUndeclaredInputAndOutput) {
   std::string v = Violations(p);
   Op* conv = FindOp(p, "conv2d");
   Op* relu = FindOp(p, "relu");
-  EXPECT_THAT(v, HasSubstr(conv->DebugName() + ": output slot 'Output' names undeclared variable 'c'"));
-  EXPECT_THAT(v, HasSubstr(relu->DebugName() + ": input slot 'X' names undeclared variable 'c'"));
-  EXPECT_THAT(v, HasSubstr("2 violations:"));
+  EXPECT_TRUE(Contains(v, conv->DebugName() + ": output slot 'Output' names undeclared variable 'c'"));
+  EXPECT_TRUE(Contains(v, relu->DebugName() + ": input slot 'X' names undeclared variable 'c'"));
+  EXPECT_TRUE(Contains(v, "2 violations:"));
 }
 
 TEST(VerifierTest, ReportsSecondProducerOnlyWhenSsaIsRequired) {
@@ -128,7 +136,7 @@ TEST(VerifierTest, ReportsSecondProducerOnlyWhenSsaIsRequired) {
   b.Output("y");
   Program p = b.Build();
   EXPECT_EQ(Violations(p), "OK");
-  EXPECT_THAT(Violations(p, true), HasSubstr(FindOp(p, "sigmoid")->DebugName() + ": output slot 'Out' writes 'y', "
+  EXPECT_TRUE(Contains(Violations(p, true), FindOp(p, "sigmoid")->DebugName() + ": output slot 'Out' writes 'y', "
                                              "already produced by " + FindOp(p, "relu")->DebugName() + " (not SSA)"));
 }
 
@@ -138,7 +146,7 @@ TEST(VerifierTest, ReportsSameNameTwiceInOneOpsOutputs) {
   b.AddOp("split", {{"X", {"x"}}}, {{"Out", {"y", "y"}}});
   b.Output("y");
   Program p = b.Build();
-  EXPECT_THAT(Violations(p, true), HasSubstr("writes 'y', already produced by this op (not SSA)"));
+  EXPECT_TRUE(Contains(Violations(p, true), "writes 'y', already produced by this op (not SSA)"));
 }
 
 TEST(VerifierTest, ReportsInPlaceParameterUpdateWhenSsaIsRequired) {
@@ -153,28 +161,28 @@ TEST(VerifierTest, ReportsInPlaceParameterUpdateWhenSsaIsRequired) {
   EXPECT_EQ(Violations(p), "OK");
   std::string v = Violations(p, true);
   const std::string bn = FindOp(p, "batch_norm")->DebugName();
-  EXPECT_THAT(v, HasSubstr(bn + ": output slot 'MeanOut' writes 'mean', which is a parameter"));
-  EXPECT_THAT(v, HasSubstr(bn + ": output slot 'VarianceOut' writes 'var', which is a parameter"));
+  EXPECT_TRUE(Contains(v, bn + ": output slot 'MeanOut' writes 'mean', which is a parameter"));
+  EXPECT_TRUE(Contains(v, bn + ": output slot 'VarianceOut' writes 'var', which is a parameter"));
 }
 
 TEST(VerifierTest, ReportsWriteToTheFeedVariable) {
   Program p = ConvRelu();
   FindOp(p, "relu")->SetOutput("Out", {"feed"});
-  EXPECT_THAT(Violations(p, true), HasSubstr("writes 'feed', which is the feed variable (not SSA)"));
+  EXPECT_TRUE(Contains(Violations(p, true), "writes 'feed', which is the feed variable (not SSA)"));
 }
 
 TEST(VerifierTest, ReportsMissingRequiredSlot) {
   Program p = ConvRelu();
   Op* conv = FindOp(p, "conv2d");
   conv->RemoveInput("Filter");
-  EXPECT_THAT(Violations(p), HasSubstr(conv->DebugName() + ": missing required input slot 'Filter'"));
+  EXPECT_TRUE(Contains(Violations(p), conv->DebugName() + ": missing required input slot 'Filter'"));
 }
 
 TEST(VerifierTest, RequiredSlotWithOnlyEmptyArgumentsIsMissing) {
   Program p = ConvRelu();
   Op* relu = FindOp(p, "relu");
   relu->SetOutput("Out", {""});
-  EXPECT_THAT(Violations(p), HasSubstr(relu->DebugName() + ": missing required output slot 'Out'"));
+  EXPECT_TRUE(Contains(Violations(p), relu->DebugName() + ": missing required output slot 'Out'"));
 }
 
 TEST(VerifierTest, OptionalSlotMayBeEmptyOrAbsent) {
@@ -191,14 +199,14 @@ TEST(VerifierTest, ReportsUnknownSlotOfKnownOp) {
   Program p = ConvRelu();
   Op* relu = FindOp(p, "relu");
   relu->SetInput("Alpha", {"w"});
-  EXPECT_THAT(Violations(p), HasSubstr(relu->DebugName() + ": unknown input slot 'Alpha' for op type 'relu'"));
+  EXPECT_TRUE(Contains(Violations(p), relu->DebugName() + ": unknown input slot 'Alpha' for op type 'relu'"));
 }
 
 TEST(VerifierTest, ReportsSeveralArgumentsInSingleArgumentSlot) {
   Program p = ConvRelu();
   Op* relu = FindOp(p, "relu");
   relu->SetInput("X", {"c", "x"});
-  EXPECT_THAT(Violations(p), HasSubstr(relu->DebugName() + ": input slot 'X' takes one variable, has 2"));
+  EXPECT_TRUE(Contains(Violations(p), relu->DebugName() + ": input slot 'X' takes one variable, has 2"));
 }
 
 TEST(VerifierTest, VariadicSlotsTakeSeveralArguments) {
@@ -213,7 +221,7 @@ TEST(VerifierTest, ReportsDuplicateSlotName) {
   Program p = ConvRelu();
   Op* relu = FindOp(p, "relu");
   relu->mutable_inputs().push_back(Slot{"X", {"c"}});
-  EXPECT_THAT(Violations(p), HasSubstr(relu->DebugName() + ": input slot 'X' appears twice"));
+  EXPECT_TRUE(Contains(Violations(p), relu->DebugName() + ": input slot 'X' appears twice"));
 }
 
 TEST(VerifierTest, UnknownOpTypesGetOnlyDataflowChecks) {
@@ -227,9 +235,9 @@ TEST(VerifierTest, UnknownOpTypesGetOnlyDataflowChecks) {
   Op* custom = FindOp(p, "my_custom_op");
   custom->SetInput("Bar", {"undefined_thing"});
   std::string v = Violations(p, true);
-  EXPECT_THAT(v, HasSubstr(custom->DebugName() + ": input slot 'Bar' names undeclared variable 'undefined_thing'"));
-  EXPECT_THAT(v, HasSubstr(custom->DebugName() + ": input slot 'Bar' reads 'undefined_thing', which no earlier op"));
-  EXPECT_THAT(v, Not(HasSubstr("unknown input slot")));
+  EXPECT_TRUE(Contains(v, custom->DebugName() + ": input slot 'Bar' names undeclared variable 'undefined_thing'"));
+  EXPECT_TRUE(Contains(v, custom->DebugName() + ": input slot 'Bar' reads 'undefined_thing', which no earlier op"));
+  EXPECT_TRUE(Lacks(v, "unknown input slot"));
 }
 
 TEST(VerifierTest, ReportsAllViolationsAtOnce) {
@@ -242,12 +250,12 @@ TEST(VerifierTest, ReportsAllViolationsAtOnce) {
   Status st = VerifyProgram(p, {.require_ssa = true});
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.code(), StatusCode::kInvalidModel);
-  EXPECT_THAT(st.message(), HasSubstr("program verification failed with 4 violations:"));
-  EXPECT_THAT(st.message(), HasSubstr("missing required input slot 'Filter'"));
-  EXPECT_THAT(st.message(), HasSubstr("unknown input slot 'Gamma'"));
-  EXPECT_THAT(st.message(), HasSubstr("writes 'c', already produced by " + conv->DebugName()));
+  EXPECT_TRUE(Contains(st.message(), "program verification failed with 4 violations:"));
+  EXPECT_TRUE(Contains(st.message(), "missing required input slot 'Filter'"));
+  EXPECT_TRUE(Contains(st.message(), "unknown input slot 'Gamma'"));
+  EXPECT_TRUE(Contains(st.message(), "writes 'c', already produced by " + conv->DebugName()));
   // The fetch now reads y, which nothing produces any more.
-  EXPECT_THAT(st.message(), HasSubstr("input slot 'X' reads 'y'"));
+  EXPECT_TRUE(Contains(st.message(), "input slot 'X' reads 'y'"));
 }
 
 TEST(VerifierTest, LongReportsAreCapped) {
@@ -257,8 +265,8 @@ TEST(VerifierTest, LongReportsAreCapped) {
   b.Output("y");
   Status st = VerifyProgram(b.Build(), {.require_ssa = true});
   ASSERT_FALSE(st.ok());
-  EXPECT_THAT(st.message(), HasSubstr("failed with 299 violations"));
-  EXPECT_THAT(st.message(), HasSubstr("... and 99 more"));
+  EXPECT_TRUE(Contains(st.message(), "failed with 299 violations"));
+  EXPECT_TRUE(Contains(st.message(), "... and 99 more"));
 }
 
 TEST(VerifierTest, TableCoversTheSupportedOps) {
@@ -363,8 +371,8 @@ TEST(MakeSsaTest, RefusesRenamesInProgramsWithSubBlocks) {
   p.meta().other_blocks.push_back("");
   Status st = MakeSsa(p);
   EXPECT_EQ(st.code(), StatusCode::kUnsupported);
-  EXPECT_THAT(st.message(), HasSubstr("relu(id="));
-  EXPECT_THAT(st.message(), HasSubstr("'x'"));
+  EXPECT_TRUE(Contains(st.message(), "relu(id="));
+  EXPECT_TRUE(Contains(st.message(), "'x'"));
 
   Program ok = ConvRelu();
   ok.meta().other_blocks.push_back("");
