@@ -11,6 +11,7 @@
 namespace q2i::passes {
 
 // -- scale gathering and fake-op removal (spec 3.1-3.6)
+std::unique_ptr<Pass> CreateMakeSsaPass();             // make-ssa
 std::unique_ptr<Pass> CreateMarkSkipQuantPass();       // mark-skip-quant
 std::unique_ptr<Pass> CreateCollectScalesPass();       // collect-scales
 std::unique_ptr<Pass> CreateRemoveFakeQuantPass();     // remove-fake-quant

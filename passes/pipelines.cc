@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "passes/passes.h"
+#include "ir/verifier.h"
 #include "passes/quant_tables.h"
 
 namespace q2i::passes {
@@ -20,6 +21,7 @@ void AddFp32OptimizationPasses(PassManager& pm) {
 }
 
 void BuildInt8Pipeline(PassManager& pm, const PipelineOptions& options) {
+  pm.Add(CreateMakeSsaPass());
   pm.Add(CreateMarkSkipQuantPass());
   pm.Add(CreateCollectScalesPass());
   pm.Add(CreateRemoveFakeQuantPass());
@@ -37,12 +39,17 @@ void BuildInt8Pipeline(PassManager& pm, const PipelineOptions& options) {
 }
 
 void BuildFp32Pipeline(PassManager& pm) {
+  pm.Add(CreateMakeSsaPass());
   pm.Add(CreateCollectScalesPass());
   pm.Add(CreateRemoveFakeQuantPass());
   pm.Add(CreateDequantizeWeightsPass());
   AddFp32OptimizationPasses(pm);
   pm.Add(CreateDeadCodeEliminationPass());
   pm.Add(CreateFinalizePass());
+}
+
+Status VerifyAfterPass(const ir::Program& program) {
+  return ir::VerifyProgram(program, {.require_ssa = true});
 }
 
 std::string Int8Summary(const ir::Program& program, const PassContext& ctx) {

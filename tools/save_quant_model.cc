@@ -67,6 +67,7 @@ void PrintRemarks(const q2i::passes::PassContext& ctx) {
 
 Status RunPipeline(q2i::ir::Program& program, bool int8, q2i::passes::PassContext& ctx, bool debug) {
   q2i::passes::PassManagerOptions pm_options;
+  pm_options.verifier = q2i::passes::VerifyAfterPass;
   if (debug) {
     pm_options.dump_dir = FLAGS_debug_dir;
     pm_options.dump_prefix = int8 ? "int8" : "fp32";

@@ -19,7 +19,9 @@ ir::Program Load(const std::filesystem::path& dir) {
 }
 
 Status Convert(ir::Program& p, QuantizeOptions options = {}, bool int8_weights = false) {
-  PassManager pm;
+  PassManagerOptions o;
+  o.verifier = VerifyAfterPass;  // every pass must leave a valid SSA program
+  PassManager pm(o);
   BuildInt8Pipeline(pm, {.save_int8_weights = int8_weights});
   PassContext ctx(std::move(options));
   return pm.Run(p, ctx);

@@ -64,8 +64,8 @@ TEST(PassManagerTest, DumpsAfterEveryPassDeterministicallyAndRenderable) {
     PassContext ctx;
     ASSERT_TRUE(pm.Run(p, ctx).ok());
     EXPECT_TRUE(fs::exists(dir / std::to_string(run) / "quant_orig.dot"));
-    EXPECT_TRUE(fs::exists(dir / std::to_string(run) / "int8_00_mark_skip_quant.dot"));
-    EXPECT_TRUE(fs::exists(dir / std::to_string(run) / "int8_06_fuse_conv_bn.dot"));
+    EXPECT_TRUE(fs::exists(dir / std::to_string(run) / "int8_01_mark_skip_quant.dot"));
+    EXPECT_TRUE(fs::exists(dir / std::to_string(run) / "int8_07_fuse_conv_bn.dot"));
     std::vector<fs::path> files;
     for (const auto& e : fs::directory_iterator(dir / std::to_string(run))) files.push_back(e.path());
     std::sort(files.begin(), files.end());

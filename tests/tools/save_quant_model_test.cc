@@ -27,7 +27,7 @@ TEST(SaveQuantModelToolTest, ConvertsWithDebugDumpsAndSummary) {
   EXPECT_NE(r.out.find("conv2d: 53 / 53"), std::string::npos) << r.out;
   EXPECT_TRUE(fs::exists(dir / "int8" / "__model__"));
   EXPECT_TRUE(fs::exists(dir / "dumps" / "quant_orig.dot"));
-  EXPECT_TRUE(fs::exists(dir / "dumps" / "int8_15_place_int8.dot"));
+  EXPECT_TRUE(fs::exists(dir / "dumps" / "int8_16_place_int8.dot"));
   ToolResult info = RunTool("model_info", "--model_dir='" + (dir / "int8").string() + "'");
   ASSERT_EQ(info.exit_code, 0) << info.err;
   EXPECT_NE(info.out.find("fake_quant_ops: 0\n"), std::string::npos) << info.out;
