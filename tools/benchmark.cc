@@ -1,0 +1,139 @@
+// benchmark: FP32 vs INT8 latency of two models in one process, on the same random inputs, run
+// alternately so that both see the same machine state. Prints `fp32_ms=X int8_ms=Y speedup=Z` (medians
+// per batch) with min/p90, and with --profile the per-op time shares, kernel vs wall time (the
+// executor's own overhead) and the reorders executed.
+#include <gflags/gflags.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <random>
+#include <sstream>
+
+#include "converter/model_io.h"
+#include "runtime/executor.h"
+
+DEFINE_string(fp32_model, "", "FP32 model directory (e.g. from save_quant_model --fp32_model_save_path)");
+DEFINE_string(int8_model, "", "INT8 model directory (from save_quant_model)");
+DEFINE_int32(batch_size, 1, "Batch size");
+DEFINE_int32(num_threads, 1, "oneDNN/OpenMP threads");
+DEFINE_int32(repeat, 200, "Timed runs of each model");
+DEFINE_int32(warmup, 20, "Untimed runs of each model first");
+DEFINE_string(input_shape, "", "Per-sample input dims C,H,W for models with dynamic H/W");
+DEFINE_bool(profile, false, "Print per-op time, kernel vs wall time and reorders");
+
+namespace {
+
+using q2i::Status;
+using q2i::StatusOr;
+
+int Fail(const Status& st) {
+  std::fprintf(stderr, "benchmark: error: %s\n", st.ToString().c_str());
+  return 1;
+}
+
+StatusOr<std::vector<int64_t>> ParseDims(const std::string& s) {
+  std::vector<int64_t> dims;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    char* end = nullptr;
+    long long v = std::strtoll(item.c_str(), &end, 10);
+    if (item.empty() || *end != '\0' || v <= 0) return q2i::InvalidArgument("--input_shape: bad dimension '", item, "'");
+    dims.push_back(v);
+  }
+  return dims;
+}
+
+// The feed's dims with the batch set and unknown dims taken from --input_shape.
+StatusOr<std::vector<int64_t>> FeedDims(const q2i::ir::Program& p, const std::string& feed) {
+  const q2i::ir::Var* v = p.FindVar(feed);
+  if (v == nullptr || v->dims.empty()) return q2i::InvalidModel("feed '", feed, "' has no declared dims");
+  std::vector<int64_t> dims = v->dims;
+  dims[0] = FLAGS_batch_size;
+  if (!FLAGS_input_shape.empty()) {
+    Q2I_ASSIGN_OR_RETURN(auto sample, ParseDims(FLAGS_input_shape));
+    if (sample.size() + 1 != dims.size())
+      return q2i::InvalidArgument("--input_shape has ", sample.size(), " dims, feed '", feed, "' needs ", dims.size() - 1);
+    std::copy(sample.begin(), sample.end(), dims.begin() + 1);
+  }
+  for (int64_t d : dims)
+    if (d <= 0) return q2i::InvalidArgument("feed '", feed, "' has unknown dims: give --input_shape");
+  return dims;
+}
+
+struct Model {
+  std::string name;
+  q2i::ir::Program program;
+  std::unique_ptr<q2i::runtime::Executor> exec;
+  std::vector<q2i::ir::Tensor> feeds, outputs;
+  std::vector<double> ms;
+};
+
+Status Load(Model& m, const std::string& path) {
+  if (path.empty()) return q2i::InvalidArgument("--", m.name, "_model is required");
+  Q2I_ASSIGN_OR_RETURN(m.program, q2i::converter::LoadModel({path, "", ""}));
+  Q2I_ASSIGN_OR_RETURN(m.exec, q2i::runtime::Executor::Create(
+                                   m.program, {.num_threads = FLAGS_num_threads, .profile = FLAGS_profile,
+                                               .max_cached_plans = 8, .registry = nullptr}));
+  std::mt19937 gen(2024);
+  std::uniform_real_distribution<float> dist(-1.f, 1.f);
+  for (const auto& feed : m.exec->feed_names()) {
+    Q2I_ASSIGN_OR_RETURN(auto dims, FeedDims(m.program, feed));
+    q2i::ir::Tensor t(q2i::ir::DataType::kFP32, dims);
+    for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = dist(gen);
+    m.feeds.push_back(std::move(t));
+  }
+  return OkStatus();
+}
+
+Status TimeOnce(Model& m, bool record) {
+  auto start = std::chrono::steady_clock::now();
+  Status st = m.exec->Run(m.feeds, m.outputs);
+  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  if (!st.ok()) return st.WithContext(m.name + " model");
+  if (record) m.ms.push_back(ms);
+  return OkStatus();
+}
+
+double Percentile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  size_t i = static_cast<size_t>(q * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  gflags::SetUsageMessage("benchmark --fp32_model=DIR --int8_model=DIR [--batch_size=1] [--num_threads=1] "
+                          "[--repeat=200] [--warmup=20] [--input_shape=C,H,W] [--profile]");
+  gflags::ParseCommandLineFlags(&argc, &argv, true);
+  if (FLAGS_batch_size <= 0 || FLAGS_repeat <= 0 || FLAGS_warmup < 0 || FLAGS_num_threads <= 0)
+    return Fail(q2i::InvalidArgument("--batch_size, --repeat and --num_threads must be positive"));
+  Model fp32{.name = "fp32"}, int8{.name = "int8"};
+  Status st = Load(fp32, FLAGS_fp32_model);
+  if (st.ok()) st = Load(int8, FLAGS_int8_model);
+  if (!st.ok()) return Fail(st);
+  for (int i = 0; i < FLAGS_warmup && st.ok(); ++i) {
+    st = TimeOnce(fp32, false);
+    if (st.ok()) st = TimeOnce(int8, false);
+  }
+  fp32.exec->ResetProfile();
+  int8.exec->ResetProfile();
+  for (int i = 0; i < FLAGS_repeat && st.ok(); ++i) {
+    st = TimeOnce(fp32, true);
+    if (st.ok()) st = TimeOnce(int8, true);
+  }
+  if (!st.ok()) return Fail(st);
+  const double f = Percentile(fp32.ms, 0.5), q = Percentile(int8.ms, 0.5);
+  std::printf("batch_size=%d num_threads=%d repeat=%d\n", FLAGS_batch_size, FLAGS_num_threads, FLAGS_repeat);
+  std::printf("fp32: median %.3f ms  min %.3f  p90 %.3f\n", f, Percentile(fp32.ms, 0), Percentile(fp32.ms, 0.9));
+  std::printf("int8: median %.3f ms  min %.3f  p90 %.3f\n", q, Percentile(int8.ms, 0), Percentile(int8.ms, 0.9));
+  std::printf("fp32_ms=%.3f int8_ms=%.3f speedup=%.2f\n", f, q, f / q);
+  if (FLAGS_profile) {
+    std::cout << "--- fp32 profile\n" << fp32.exec->profile().ToString();
+    std::cout << "--- int8 profile\n" << int8.exec->profile().ToString();
+  }
+  return 0;
+}
