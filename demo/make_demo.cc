@@ -1,0 +1,119 @@
+#include "demo/make_demo.h"
+
+#include <cmath>
+
+#include "converter/model_io.h"
+#include "data_prep/dataset.h"
+#include "demo/demo_model.h"
+#include "demo/synthetic_images.h"
+#include "runtime/executor.h"
+
+namespace q2i::demo {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr int kSample = 3 * kDemoImageSize * kDemoImageSize;
+
+// Sample seeds of the three splits never overlap.
+uint32_t SampleSeed(int split, int index) { return static_cast<uint32_t>(split) * 1000003u + static_cast<uint32_t>(index); }
+
+// The program with the pooled features as a second fetch target.
+ir::Program WithFeatureFetch(const ir::Program& model) {
+  ir::Program p = model.Clone();
+  ir::Op fetch("fetch");
+  fetch.SetInput("X", {kFeatureVar});
+  fetch.SetOutput("Out", {"fetch"});
+  fetch.SetAttr("col", ir::Attribute::Int(1));
+  p.AddOp(std::move(fetch));
+  return p;
+}
+
+ir::Tensor Batch(int split, int first, int count, std::vector<int>* labels) {
+  ir::Tensor t(ir::DataType::kFP32, {count, 3, kDemoImageSize, kDemoImageSize});
+  for (int i = 0; i < count; ++i) {
+    const int index = first + i;
+    const int label = index % kDemoClasses;
+    auto img = SyntheticImage(label, SampleSeed(split, index), kDemoImageSize);
+    std::copy(img.begin(), img.end(), t.data<float>() + static_cast<int64_t>(i) * kSample);
+    if (labels) labels->push_back(label);
+  }
+  return t;
+}
+
+// Nearest class mean as a linear layer: score_k = f . mu_k - |mu_k|^2 / 2.
+Status FitClassifier(ir::Program& model, const DemoOptions& o) {
+  ir::Program probe = WithFeatureFetch(model);
+  Q2I_ASSIGN_OR_RETURN(auto exec, runtime::Executor::Create(probe, {}));
+  std::vector<double> sum(static_cast<size_t>(kDemoClasses * kDemoFeatures), 0.0);
+  std::vector<int> count(kDemoClasses, 0);
+  const int total = o.train_per_class * kDemoClasses;
+  for (int first = 0; first < total; first += 50) {
+    std::vector<int> labels;
+    ir::Tensor batch = Batch(0, first, std::min(50, total - first), &labels);
+    Q2I_ASSIGN_OR_RETURN(auto outs, exec->Run({batch}));
+    const float* f = outs[1].data<float>();
+    for (size_t i = 0; i < labels.size(); ++i) {
+      ++count[static_cast<size_t>(labels[i])];
+      for (int j = 0; j < kDemoFeatures; ++j)
+        sum[static_cast<size_t>(labels[i] * kDemoFeatures + j)] += f[i * kDemoFeatures + static_cast<size_t>(j)];
+    }
+  }
+  ir::Tensor w(ir::DataType::kFP32, {kDemoFeatures, kDemoClasses});
+  ir::Tensor b(ir::DataType::kFP32, {kDemoClasses});
+  for (int k = 0; k < kDemoClasses; ++k) {
+    double norm2 = 0;
+    for (int j = 0; j < kDemoFeatures; ++j) {
+      const double mu = sum[static_cast<size_t>(k * kDemoFeatures + j)] / std::max(1, count[static_cast<size_t>(k)]);
+      w.data<float>()[j * kDemoClasses + k] = static_cast<float>(mu);
+      norm2 += mu * mu;
+    }
+    b.data<float>()[k] = static_cast<float>(-0.5 * norm2);
+  }
+  model.SetParam(kClassifierWeight, std::move(w));
+  model.SetParam(kClassifierBias, std::move(b));
+  return OkStatus();
+}
+
+Status WriteSplit(const fs::path& path, int split, int images) {
+  Q2I_ASSIGN_OR_RETURN(auto writer, DatasetWriter::Create(path, kSample));
+  for (int i = 0; i < images; ++i) {
+    const int label = i % kDemoClasses;
+    auto img = SyntheticImage(label, SampleSeed(split, i), kDemoImageSize);
+    Q2I_RETURN_IF_ERROR(writer.Append(img, label));
+  }
+  return writer.Finish();
+}
+
+StatusOr<double> TrainAccuracy(const ir::Program& model, const DemoOptions& o) {
+  Q2I_ASSIGN_OR_RETURN(auto exec, runtime::Executor::Create(model, {}));
+  std::vector<int> labels;
+  ir::Tensor batch = Batch(0, 0, o.train_per_class * kDemoClasses, &labels);
+  Q2I_ASSIGN_OR_RETURN(auto outs, exec->Run({batch}));
+  int correct = 0;
+  for (size_t i = 0; i < labels.size(); ++i) {
+    const float* p = outs[0].data<float>() + i * kDemoClasses;
+    correct += std::max_element(p, p + kDemoClasses) - p == labels[i];
+  }
+  return static_cast<double>(correct) / static_cast<double>(labels.size());
+}
+
+}  // namespace
+
+StatusOr<DemoResult> MakeDemo(const DemoOptions& o) {
+  if (o.output_dir.empty()) return InvalidArgument("no output directory for the demo");
+  if (o.train_per_class <= 0 || o.calib_images <= 0 || o.test_images <= 0)
+    return InvalidArgument("demo image counts must be positive");
+  std::error_code ec;
+  fs::create_directories(o.output_dir, ec);
+  if (ec) return IoError("cannot create '", o.output_dir.string(), "': ", ec.message());
+  ir::Program model = BuildDemoResNet(o.seed);
+  Q2I_RETURN_IF_ERROR(FitClassifier(model, o));
+  DemoResult result;
+  Q2I_ASSIGN_OR_RETURN(result.train_accuracy, TrainAccuracy(model, o));
+  Q2I_RETURN_IF_ERROR(converter::SaveModel(model, o.output_dir / "fp32_model", {}));
+  Q2I_RETURN_IF_ERROR(WriteSplit(o.output_dir / "calib.bin", 1, o.calib_images));
+  Q2I_RETURN_IF_ERROR(WriteSplit(o.output_dir / "test.bin", 2, o.test_images));
+  return result;
+}
+
+}  // namespace q2i::demo
