@@ -45,6 +45,17 @@ Status CheckAgainstVar(const ir::Var& var, const ir::Tensor& t, const std::strin
   return OkStatus();
 }
 
+// In the separate-params layout a variable name is a path under the model directory ('/' makes
+// sub-directories, as Paddle does). Names that would leave the directory are rejected.
+Status CheckParamFileName(const std::string& name) {
+  bool bad = name.empty() || name.front() == '/' || name.find('\0') != std::string::npos;
+  for (const auto& part : fs::path(name)) bad = bad || part.empty() || part == ".." || part == ".";
+  if (bad)
+    return InvalidModel("persistable variable '", name, "' cannot be stored as a parameter file (its name is not a ",
+                        "relative path inside the model directory)");
+  return OkStatus();
+}
+
 }  // namespace
 
 StatusOr<ResolvedModelFiles> ResolveModelFiles(const ModelLocation& loc) {
@@ -107,10 +118,12 @@ StatusOr<ir::Program> LoadModel(const ModelLocation& location, ResolvedModelFile
       program.SetParam(name, std::move(t));
     }
     if (offset != data.size())
-      return InvalidModel(files.params_file.string(), ": ", data.size() - offset,
-                          " bytes left over after the last of ", names.size(), " variables");
+      return InvalidModel(files.params_file.string(), ": ", data.size() - offset, " bytes left over after the last of ",
+                          names.size(), " variables", names.empty() ? "" : " ('" + names.back() + "')");
   } else {
     for (const std::string& name : names) {
+      Status name_ok = CheckParamFileName(name);
+      if (!name_ok.ok()) return name_ok.WithContext(files.program_file.string());
       fs::path file = files.params_dir / name;
       auto data = ReadFileToString(file);
       if (!data.ok())
@@ -137,6 +150,9 @@ Status WriteModelFiles(const ir::Program& program, const fs::path& dir, const Sa
     const ir::Tensor* t = program.FindParam(name);
     if (t == nullptr) return InternalError("persistable variable '", name, "' has no data to save");
     if (options.params_filename.empty()) {
+      Q2I_RETURN_IF_ERROR(CheckParamFileName(name));
+      if (name == options.model_filename)
+        return InvalidArgument("persistable variable '", name, "' has the name of the program file");
       std::string record;
       AppendTensorRecord(*t, &record);
       Q2I_RETURN_IF_ERROR(WriteFileAtomically(dir / name, record));
