@@ -68,7 +68,7 @@ std::string ToDot(const Program& program, const DotOptions& options) {
   auto hidden = [&](const std::string& name) {
     if (options.show_params) return false;
     const Var* v = program.FindVar(name);
-    return v != nullptr && v->persistable;
+    return v != nullptr && v->persistable && v->kind != VarKind::kFeedMinibatch && v->kind != VarKind::kFetchList;
   };
   for (const auto& op : program.ops()) {
     std::string node = "node_o" + std::to_string(op->id());

@@ -12,7 +12,7 @@ namespace q2i::ir {
 
 struct DotOptions {
   std::string graph_name = "G";
-  bool show_params = true;  // draw persistable (weight) variables
+  bool show_params = true;  // draw persistable (weight) variables; feed/fetch are always drawn
 };
 
 std::string ToDot(const Program& program, const DotOptions& options = {});
