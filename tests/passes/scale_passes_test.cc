@@ -238,3 +238,49 @@ TEST(PropagateScalesTest, NoScalesNothingToPropagate) {
 
 }  // namespace
 }  // namespace q2i::passes
+
+namespace q2i::passes {
+namespace {
+
+// ONNX-format export (Paddle >= 2.3): quantize_linear/dequantize_linear pairs on the activation, and a
+// real INT8 weight read through dequantize_linear.
+ir::Program OnnxFormatConv() {
+  ir::ProgramBuilder b;
+  b.Input("x", {1, 2, 4, 4});
+  b.Param("x.s", ir::Tensor::FromVector<float>({1}, {4.0f}));
+  b.Param("x.zp", ir::Tensor::FromVector<float>({1}, {0.0f}));
+  b.AddOp("quantize_linear", {{"X", {"x"}}, {"Scale", {"x.s"}}, {"ZeroPoint", {"x.zp"}}}, {{"Y", {"x.q"}}},
+          {{"quant_axis", ir::Attribute::Int(-1)}, {"bit_length", ir::Attribute::Int(8)}});
+  b.AddOp("dequantize_linear", {{"X", {"x.q"}}, {"Scale", {"x.s"}}, {"ZeroPoint", {"x.zp"}}}, {{"Y", {"x.dq"}}},
+          {{"quant_axis", ir::Attribute::Int(-1)}, {"bit_length", ir::Attribute::Int(8)}});
+  ir::Tensor w(ir::DataType::kInt8, {3, 2, 1, 1});
+  for (int i = 0; i < 6; ++i) w.data<int8_t>()[i] = static_cast<int8_t>(i * 20 - 50);
+  b.Param("w", w);
+  b.Param("w.s", ir::Tensor::FromVector<float>({3}, {0.5f, 1.0f, 2.0f}));
+  b.Param("w.zp", ir::Tensor::FromVector<float>({3}, {0, 0, 0}));
+  b.AddOp("dequantize_linear", {{"X", {"w"}}, {"Scale", {"w.s"}}, {"ZeroPoint", {"w.zp"}}}, {{"Y", {"w.dq"}}},
+          {{"quant_axis", ir::Attribute::Int(0)}, {"bit_length", ir::Attribute::Int(8)}});
+  b.AddOp("conv2d", {{"Input", {"x.dq"}}, {"Filter", {"w.dq"}}}, {{"Output", {"y"}}},
+          {{"strides", ir::Attribute::Ints({1, 1})}, {"paddings", ir::Attribute::Ints({0, 0})}});
+  b.Output("y");
+  return b.Build();
+}
+
+TEST(OnnxFormatTest, ScalesAndInt8WeightsAreRecoveredAndLinearOpsRemoved) {
+  ir::Program p = OnnxFormatConv();
+  PassContext ctx;
+  ASSERT_TRUE(RunPassOk(*CreateCollectScalesPass(), p, &ctx));
+  EXPECT_DOUBLE_EQ(p.FindVar("x")->quant->scales[0], 0.25);
+  EXPECT_EQ(ctx.weight_thresholds()["w"], std::vector<double>({0.5, 1.0, 2.0}));
+  ASSERT_TRUE(RunPassOk(*CreateRemoveFakeQuantPass(), p, &ctx));
+  EXPECT_EQ(OpTypes(p), "feed,conv2d,fetch");
+  EXPECT_EQ(FindOp(p, "conv2d")->Input("Input"), "x");
+  EXPECT_EQ(FindOp(p, "conv2d")->Input("Filter"), "w");
+  ASSERT_TRUE(RunPassOk(*CreateDequantizeWeightsPass(), p, &ctx));
+  const ir::Tensor& w = *p.FindParam("w");
+  ASSERT_EQ(w.dtype(), ir::DataType::kFP32);
+  EXPECT_NEAR(w.data<float>()[5], 50.0 / 127.0 * 2.0, 1e-6);  // channel 2, value 50
+}
+
+}  // namespace
+}  // namespace q2i::passes
