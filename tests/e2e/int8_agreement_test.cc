@@ -1,0 +1,169 @@
+// The INT8 program agrees with the fake-quant simulation it was converted from (issue targets):
+//   OCR classifier: top-1 agreement >= 99%, mean cosine >= 0.99 on rendered text lines;
+//   ResNet50 (QAT v1): top-1 agreement >= 95% on imagenet_sample_100;
+//   OCR detector: mean cosine >= 0.98 on the output maps, at 640x640 and 480x320.
+// Also: --save_int8_weights output gives the same results as the FP32-weight output.
+// Names end in "Slow": the ASan CI run skips them.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "converter/model_io.h"
+#include "data_prep/image_preprocess.h"
+#include "data_prep/label_list.h"
+#include "passes/pipelines.h"
+#include "runtime/executor.h"
+#include "tests/e2e/agreement.h"
+#include "tests/e2e/text_lines.h"
+#include "tests/test_util/shared_data.h"
+
+namespace q2i::testing {
+namespace {
+
+struct Models {
+  ir::Program fake;
+  ir::Program int8;
+};
+
+Models LoadAndConvert(const std::filesystem::path& dir, bool int8_weights = false) {
+  Models m;
+  auto p = converter::LoadModel({dir, "", ""});
+  EXPECT_TRUE(p.ok()) << p.status().ToString();
+  if (!p.ok()) return m;
+  m.fake = std::move(p).value();
+  m.int8 = m.fake.Clone();
+  passes::PassManager pm;
+  passes::BuildInt8Pipeline(pm, {.save_int8_weights = int8_weights});
+  passes::PassContext ctx;
+  Status st = pm.Run(m.int8, ctx);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  return m;
+}
+
+std::unique_ptr<runtime::Executor> Exec(const ir::Program& p) {
+  auto e = runtime::Executor::Create(p, {.num_threads = 2, .profile = false, .max_cached_plans = 4, .registry = nullptr});
+  EXPECT_TRUE(e.ok()) << e.status().ToString();
+  return e.ok() ? std::move(e).value() : nullptr;
+}
+
+void Compare(runtime::Executor& a, runtime::Executor& b, const ir::Tensor& input, Agreement* agreement) {
+  auto ra = a.Run({input});
+  auto rb = b.Run({input});
+  ASSERT_TRUE(ra.ok()) << ra.status().ToString();
+  ASSERT_TRUE(rb.ok()) << rb.status().ToString();
+  agreement->Add((*ra)[0], (*rb)[0]);
+}
+
+void Report(const char* what, const Agreement& g) {
+  std::printf("[ figures  ] %s: samples %d, top-1 agreement %.4f, mean cosine %.5f, min cosine %.5f\n", what,
+              g.samples, g.top1(), g.mean_cosine(), g.min_cosine);
+}
+
+TEST(Int8AgreementTest, OcrClassifierOnRenderedTextLinesSlow) {
+  Q2I_REQUIRE_SHARED("models/ocr_cls_slim/inference.pdmodel");
+  Models m = LoadAndConvert(SharedPath("models/ocr_cls_slim"));
+  auto fake = Exec(m.fake), int8 = Exec(m.int8);
+  ASSERT_TRUE(fake && int8);
+  const auto lines = RenderTextLines(200);
+  Agreement g;
+  const int batch = 20;
+  for (size_t first = 0; first < lines.size(); first += batch) {
+    ir::Tensor input(ir::DataType::kFP32, {batch, 3, 48, 192});
+    for (int i = 0; i < batch; ++i) {
+      auto x = OcrClsInput(lines[first + static_cast<size_t>(i)].bgr);
+      std::copy(x.begin(), x.end(), input.data<float>() + static_cast<int64_t>(i) * 3 * 48 * 192);
+    }
+    Compare(*fake, *int8, input, &g);
+  }
+  Report("ocr_cls_slim INT8 vs fake-quant", g);
+  EXPECT_GE(g.top1(), 0.99);
+  EXPECT_GE(g.mean_cosine(), 0.99);
+}
+
+TEST(Int8AgreementTest, ResNet50OnImagenetSampleSlow) {
+  Q2I_REQUIRE_SHARED("data/imagenet_sample_100/val_list.txt");
+  Q2I_REQUIRE_SHARED("models/resnet50_qat_v1/__model__");
+  auto dir = FilledModelCopy("resnet50_qat_v1");
+  ASSERT_FALSE(dir.empty());
+  Models m = LoadAndConvert(dir);
+  auto fake = Exec(m.fake), int8 = Exec(m.int8);
+  ASSERT_TRUE(fake && int8);
+  auto list = ReadLabelList(SharedPath("data/imagenet_sample_100/val_list.txt"));
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  ImagePreprocessOptions pre;  // Paddle-Lite demo: straight resize to 224, RGB, /255, ImageNet mean/std
+  pre.resize_short = 0;
+  pre.interpolation = Interpolation::kLinear;
+  Agreement g;
+  const int batch = 10;
+  for (size_t first = 0; first < list->size(); first += batch) {
+    const int n = static_cast<int>(std::min<size_t>(batch, list->size() - first));
+    ir::Tensor input(ir::DataType::kFP32, {n, 3, 224, 224});
+    for (int i = 0; i < n; ++i) {
+      auto x = PreprocessImageFile(SharedPath("data/imagenet_sample_100") / (*list)[first + static_cast<size_t>(i)].path, pre);
+      ASSERT_TRUE(x.ok()) << x.status().ToString();
+      std::copy(x->begin(), x->end(), input.data<float>() + static_cast<int64_t>(i) * 3 * 224 * 224);
+    }
+    Compare(*fake, *int8, input, &g);
+  }
+  Report("resnet50_qat_v1 INT8 vs fake-quant", g);
+  EXPECT_GE(g.top1(), 0.95);
+}
+
+ir::Tensor DetectorInput(int h, int w) {
+  cv::Mat img = cv::imread(SharedPath("data/photos/banana.jpeg").string(), cv::IMREAD_COLOR);
+  if (img.empty()) img = cv::Mat(h, w, CV_8UC3, cv::Scalar(128, 128, 128));
+  cv::resize(img, img, cv::Size(w, h), 0, 0, cv::INTER_LINEAR);
+  const auto lines = RenderTextLines(6);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    cv::Mat line = lines[i].bgr;
+    if (line.cols > w - 20) cv::resize(line, line, cv::Size(w - 20, line.rows));
+    const int y = 10 + static_cast<int>(i) * (h / 7);
+    if (y + line.rows < h) line.copyTo(img(cv::Rect(10, y, line.cols, line.rows)));
+  }
+  const double mean[3] = {0.485, 0.456, 0.406}, stdv[3] = {0.229, 0.224, 0.225};
+  ir::Tensor t(ir::DataType::kFP32, {1, 3, h, w});
+  for (int c = 0; c < 3; ++c)
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x)
+        t.data<float>()[(c * h + y) * w + x] =
+            static_cast<float>((img.at<cv::Vec3b>(y, x)[c] / 255.0 - mean[c]) / stdv[c]);
+  return t;
+}
+
+TEST(Int8AgreementTest, OcrDetectorOutputMapsSlow) {
+  Q2I_REQUIRE_SHARED("models/ocr_det_v3_slim/inference.pdmodel");
+  Q2I_REQUIRE_SHARED("data/photos/banana.jpeg");
+  Models m = LoadAndConvert(SharedPath("models/ocr_det_v3_slim"));
+  auto fake = Exec(m.fake), int8 = Exec(m.int8);
+  ASSERT_TRUE(fake && int8);
+  Agreement g;
+  Compare(*fake, *int8, DetectorInput(640, 640), &g);
+  Compare(*fake, *int8, DetectorInput(320, 480), &g);
+  Report("ocr_det_v3_slim INT8 vs fake-quant (output maps)", g);
+  EXPECT_GE(g.mean_cosine(), 0.98);
+}
+
+TEST(Int8AgreementTest, Int8WeightsGiveTheSameResultsSlow) {
+  Q2I_REQUIRE_SHARED("models/ocr_cls_slim/inference.pdmodel");
+  Models a = LoadAndConvert(SharedPath("models/ocr_cls_slim"));
+  Models b = LoadAndConvert(SharedPath("models/ocr_cls_slim"), /*int8_weights=*/true);
+  auto ea = Exec(a.int8), eb = Exec(b.int8);
+  ASSERT_TRUE(ea && eb);
+  const auto lines = RenderTextLines(20);
+  Agreement g;
+  for (const auto& line : lines) {
+    ir::Tensor input(ir::DataType::kFP32, {1, 3, 48, 192});
+    auto x = OcrClsInput(line.bgr);
+    std::copy(x.begin(), x.end(), input.data<float>());
+    Compare(*ea, *eb, input, &g);
+  }
+  Report("ocr_cls_slim INT8 with s8 weights vs FP32 weights", g);
+  EXPECT_EQ(g.top1(), 1.0);
+  EXPECT_GE(g.min_cosine, 0.9999);
+}
+
+}  // namespace
+}  // namespace q2i::testing
