@@ -1,6 +1,7 @@
 #include "converter/program_proto.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <set>
 
 #include "framework.pb.h"
@@ -184,10 +185,16 @@ void OpToProto(const ir::Op& op, pb::OpDesc* od) {
 
 StatusOr<ir::Program> ParseProgram(std::string_view bytes, std::string_view what) {
   if (bytes.empty()) return InvalidModel(what, ": program file is empty");
+  if (bytes.size() > static_cast<size_t>(INT32_MAX))
+    return InvalidModel(what, ": program file of ", bytes.size(), " bytes is larger than protobuf allows (2 GiB)");
   pb::ProgramDesc desc;
-  if (!desc.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+  // ParsePartial + IsInitialized instead of ParseFromArray: the latter logs to stderr on its own.
+  if (!desc.ParsePartialFromArray(bytes.data(), static_cast<int>(bytes.size())))
     return InvalidModel(what, ": not a valid Paddle ProgramDesc (corrupt or truncated protobuf, ", bytes.size(),
                         " bytes)");
+  if (!desc.IsInitialized())
+    return InvalidModel(what, ": not a valid Paddle ProgramDesc (required fields missing: ",
+                        desc.InitializationErrorString(), ")");
   if (desc.blocks_size() == 0) return InvalidModel(what, ": program has no blocks");
   ir::Program program;
   ir::ProgramMeta& meta = program.meta();

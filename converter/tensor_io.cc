@@ -67,7 +67,7 @@ StatusOr<ir::Tensor> ParseTensorRecord(std::string_view data, size_t* offset, st
   if (static_cast<size_t>(desc_size) > c.remaining())
     return InvalidModel(what, ": truncated tensor record (TensorDesc of ", desc_size, " bytes, ", c.remaining(), " left)");
   paddle::framework::proto::VarType::TensorDesc desc;
-  if (!desc.ParseFromArray(c.here(), desc_size))
+  if (!desc.ParsePartialFromArray(c.here(), desc_size) || !desc.IsInitialized())  // no protobuf log on stderr
     return InvalidModel(what, ": corrupt TensorDesc protobuf (", desc_size, " bytes)");
   Q2I_RETURN_IF_ERROR(c.Skip(static_cast<uint64_t>(desc_size), "TensorDesc"));
   auto dtype = ir::DataTypeFromInt(static_cast<int32_t>(desc.data_type()));

@@ -144,6 +144,13 @@ TEST_F(BadInputTest, GarbageProgramFile) {
   ExpectLoadError(At(d), StatusCode::kInvalidModel, {(d / "__model__").string()});
 }
 
+TEST_F(BadInputTest, ProgramFileMissingRequiredFields) {
+  fs::path d = LenetCopy();
+  WriteBytes(d / "__model__", std::string("\x0a\x00", 2));  // one BlockDesc without idx and parent_idx
+  ExpectLoadError(At(d), StatusCode::kInvalidModel,
+                  {(d / "__model__").string(), "required fields missing", "blocks[0].idx"});
+}
+
 TEST_F(BadInputTest, MissingProgramFile) {
   fs::path d = LenetCopy();
   ExpectLoadError(At(d, "prog.bin"), StatusCode::kNotFound, {(d / "prog.bin").string()});

@@ -259,6 +259,10 @@ TEST(ModelInfoToolTest, BadProgramFiles) {
   ExpectOneErrorLine("--model_dir=" + Quote(d), model.string());
   WriteBytes(model, std::string(300, '\xa7') + "garbage\n\nmore garbage\n");
   ExpectOneErrorLine("--model_dir=" + Quote(d), model.string());
+  // Valid protobuf wire format, but a block without its required fields (protobuf would log that
+  // on stderr itself if asked to ParseFromArray).
+  WriteBytes(model, std::string("\x0a\x00", 2));
+  ExpectOneErrorLine("--model_dir=" + Quote(d), model.string());
 }
 
 TEST(ModelInfoToolTest, BadParameterFiles) {
@@ -271,6 +275,10 @@ TEST(ModelInfoToolTest, BadParameterFiles) {
   WriteBytes(w, original.substr(0, 100));
   ExpectOneErrorLine("--model_dir=" + Quote(d), w.string());
   WriteBytes(w, original + "tail");
+  ExpectOneErrorLine("--model_dir=" + Quote(d), w.string());
+  // A TensorDesc whose data_type is not a VarType.Type (unparseable required enum).
+  std::string record = std::string("\0\0\0\0" "\0\0\0\0\0\0\0\0" "\0\0\0\0" "\x04\0\0\0", 20) + "\x08\x63\x10\x14";
+  WriteBytes(w, record + std::string(80, '\0'));
   ExpectOneErrorLine("--model_dir=" + Quote(d), w.string());
   std::string bad_version = original;
   bad_version[0] = 3;
