@@ -16,13 +16,21 @@ void TensorStats::Grow(double new_max) {
     range_ = new_max;
     return;
   }
-  int64_t k = static_cast<int64_t>(std::ceil(new_max / range_));
-  while (static_cast<double>(k) * range_ < new_max) ++k;
-  k = std::max<int64_t>(k, 2);
+  const double bins = static_cast<double>(fine_.size());
+  double k = std::max(std::ceil(new_max / range_), 2.0);
+  if (k * range_ < new_max) k += 1;
+  if (k >= bins) {  // every old value fits in the first new bin
+    const double total = std::accumulate(fine_.begin(), fine_.end(), 0.0);
+    std::fill(fine_.begin(), fine_.end(), 0.0);
+    fine_[0] = total;
+    range_ = std::max(new_max, range_ * bins);
+    return;
+  }
+  const size_t step = static_cast<size_t>(k);
   std::vector<double> merged(fine_.size(), 0.0);
-  for (size_t i = 0; i < fine_.size(); ++i) merged[i / static_cast<size_t>(k)] += fine_[i];
+  for (size_t i = 0; i < fine_.size(); ++i) merged[i / step] += fine_[i];
   fine_ = std::move(merged);
-  range_ *= static_cast<double>(k);
+  range_ *= k;
 }
 
 Status TensorStats::Observe(std::span<const float> values, int64_t num_samples, int64_t batch_index) {

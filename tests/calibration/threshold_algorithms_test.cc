@@ -74,6 +74,14 @@ TEST(TensorStatsTest, ZeroBatchesFirstThenValues) {
   EXPECT_DOUBLE_EQ(h.counts[3], 1);
 }
 
+TEST(TensorStatsTest, HugeJumpInRangeCollapsesIntoTheFirstBin) {
+  TensorStats s = Observe({{0.5f, 1.f, -0.25f}, {1e30f, 3.f}});
+  EXPECT_GE(s.fine_range(), 1e30);
+  EXPECT_NEAR(s.Binned(8).counts[0], 4, 1e-9);
+  EXPECT_NEAR(s.Binned(8).counts[7], 1, 1e-9);
+  EXPECT_NEAR(s.Binned(8).total(), 5, 1e-9);
+}
+
 TEST(TensorStatsTest, NanAndInfAreErrorsNamingTheBatch) {
   TensorStats s("conv_out");
   ASSERT_TRUE(s.Observe(std::vector<float>{1.f, 2.f}, 1, 0).ok());
