@@ -1,0 +1,109 @@
+// Executor: runs an ir::Program on the CPU with oneDNN. Prepares once per input-shape signature (shape
+// inference, primitives, weights reordered once into their preferred layouts, a liveness-planned
+// arena), then runs many times without allocating (except the returned output tensors; use the Run
+// overload taking `outputs` to reuse them).
+//
+//   auto exec = Executor::Create(program, {.num_threads = 2});
+//   auto outputs = (*exec)->Run({input});            // feeds in program.FeedNames() order
+//
+// Feed shapes may change between runs (dynamic batch, H, W): Run prepares a new plan for a new
+// signature and keeps up to `max_cached_plans` of them.
+//
+// Thread safety: an Executor is used by one thread at a time. Several executors may share one const
+// ir::Program (it is only read, parameters included).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ir/program.h"
+#include "ir/tensor.h"
+#include "runtime/kernel_registry.h"
+#include "support/status.h"
+
+namespace q2i::runtime {
+
+struct ExecutorOptions {
+  int num_threads = 0;               // > 0: omp_set_num_threads(n) in the calling thread before prepare/run
+  bool profile = false;              // time every step (see Executor::profile())
+  size_t max_cached_plans = 8;       // prepared shape signatures kept
+  const KernelRegistry* registry = nullptr;  // nullptr: DefaultKernelRegistry()
+};
+
+struct OpTypeProfile {
+  std::string op_type;  // "conv2d", "conv2d[int8]", "reorder", "copy"
+  double total_ms = 0;
+  int64_t count = 0;
+};
+
+struct ProfileReport {
+  std::vector<OpTypeProfile> op_types;  // by total_ms, largest first
+  double kernel_ms = 0;                 // sum of all step times
+  double wall_ms = 0;                   // sum of Run() wall times (feed copies and outputs included)
+  int64_t runs = 0;
+  int64_t reorders_executed = 0;        // layout reorders run (steps and non-plain fetches)
+  int64_t copies_executed = 0;          // residual copies into accumulating outputs
+  std::string ToString() const;
+};
+
+struct PlanStats {
+  int num_steps = 0;          // kernel + reorder + copy steps per run
+  int num_kernel_steps = 0;
+  int num_reorder_steps = 0;
+  int num_copy_steps = 0;
+  int num_folded_ops = 0;     // ops computed once at prepare time (all inputs constant)
+  int num_alias_values = 0;   // outputs that are views of their input (reshape & co.)
+  size_t arena_bytes = 0;     // planned arena
+  size_t unshared_bytes = 0;  // what the values would take without buffer reuse
+};
+
+class Executor {
+ public:
+  // `program` must outlive the executor.
+  static StatusOr<std::unique_ptr<Executor>> Create(const ir::Program& program, ExecutorOptions options = {});
+  // Keeps the program alive.
+  static StatusOr<std::unique_ptr<Executor>> Create(std::shared_ptr<const ir::Program> program,
+                                                    ExecutorOptions options = {});
+  ~Executor();
+  Executor(const Executor&) = delete;
+  Executor& operator=(const Executor&) = delete;
+
+  const std::vector<std::string>& feed_names() const;
+  const std::vector<std::string>& fetch_names() const;
+  const ir::Program& program() const;
+
+  // Prepares for feeds of these dims (element types from the feed variables, FP32 when undeclared).
+  // Optional: Run prepares on demand.
+  Status Prepare(const std::vector<std::vector<int64_t>>& input_shapes);
+  Status Prepare(const std::vector<std::vector<int64_t>>& input_shapes, const std::vector<ir::DataType>& input_types);
+
+  // Feeds in feed_names() order; outputs in fetch_names() order, always dense row-major.
+  StatusOr<std::vector<ir::Tensor>> Run(const std::vector<ir::Tensor>& feeds);
+  // Writes into `outputs` (resized to the fetch count); a tensor whose dtype and dims already match is
+  // reused in place, so a steady-state loop allocates nothing.
+  Status Run(const std::vector<ir::Tensor>& feeds, std::vector<ir::Tensor>& outputs);
+  // By name: every feed name must be given; returns every fetch target.
+  StatusOr<std::map<std::string, ir::Tensor>> Run(const std::map<std::string, ir::Tensor>& feeds);
+
+  // Of the current plan (the last prepared or run signature); error when nothing was prepared.
+  StatusOr<std::vector<std::vector<int64_t>>> OutputShapes() const;
+  StatusOr<PlanStats> CurrentPlanStats() const;
+  // One line per step: op, layouts of inputs and outputs, reorders.
+  std::string DumpPlan() const;
+  size_t num_cached_plans() const;
+
+  int64_t reorders_executed() const;
+  ProfileReport profile() const;
+  void ResetProfile();
+
+ private:
+  friend class PlanBuilder;
+  struct Impl;
+  explicit Executor(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace q2i::runtime

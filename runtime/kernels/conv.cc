@@ -1,0 +1,325 @@
+// conv2d, depthwise_conv2d (grouped convolution) and conv2d_transpose, FP32 and INT8, as one oneDNN
+// primitive each with the bias, the residual sum and the activation fused as post-ops. Weights are
+// reordered (and for INT8 quantized per output channel) once, into the primitive's preferred layout.
+#include <cmath>
+
+#include "ir/op_kinds.h"
+#include "runtime/kernel_registry.h"
+#include "runtime/kernels/common.h"
+#include "runtime/kernels/int8_scales.h"
+#include "runtime/kernels/register.h"
+
+namespace q2i::runtime::kernels {
+namespace {
+
+using dnnl::algorithm;
+using dnnl::prop_kind;
+using dt = memory::data_type;
+using tag = memory::format_tag;
+
+struct ConvParams {
+  int64_t n = 0, c = 0, h = 0, w = 0;  // input
+  int64_t oc = 0, kh = 0, kw = 0, groups = 1;
+  int64_t oh = 0, ow = 0;
+  std::vector<int64_t> strides, dilations;
+  Padding2D pad;
+};
+
+class ConvKernel : public Kernel {
+ public:
+  explicit ConvKernel(bool transpose) : transpose_(transpose) {}
+
+  Status Prepare(PrepareContext& ctx) override {
+    op_ = &ctx.op();
+    const ir::Op& op = *op_;
+    Q2I_RETURN_IF_ERROR(CheckNchw(op));
+    Q2I_ASSIGN_OR_RETURN(const ValueInfo* in, ctx.Input("Input"));
+    if (in->dims.size() != 4) {
+      return Unsupported(op.DebugName(), ": Input must be 4-D NCHW, got ", ir::DimsToString(in->dims));
+    }
+    const ir::Tensor* filter = ctx.InputConstant("Filter");
+    if (filter == nullptr) return Unsupported(op.DebugName(), ": Filter must be a constant (persistable) tensor");
+    if (filter->dims().size() != 4) {
+      return InvalidModel(op.DebugName(), ": Filter must be 4-D, got ", ir::DimsToString(filter->dims()));
+    }
+    ConvParams p;
+    p.n = in->dims[0];
+    p.c = in->dims[1];
+    p.h = in->dims[2];
+    p.w = in->dims[3];
+    Q2I_ASSIGN_OR_RETURN(p.groups, op.GetInt("groups", 1));
+    if (p.groups < 1) return InvalidModel(op.DebugName(), ": groups must be >= 1");
+    p.kh = filter->dims()[2];
+    p.kw = filter->dims()[3];
+    Q2I_ASSIGN_OR_RETURN(p.strides, GetIntsN(op, "strides", 2, {1, 1}));
+    Q2I_ASSIGN_OR_RETURN(p.dilations, GetIntsN(op, "dilations", 2, {1, 1}));
+    Q2I_ASSIGN_OR_RETURN(std::vector<int64_t> paddings, op.GetInts("paddings", std::vector<int64_t>{0, 0}));
+    Q2I_ASSIGN_OR_RETURN(std::string algo, op.GetString("padding_algorithm", "EXPLICIT"));
+    for (int i = 0; i < 2; ++i) {
+      if (p.strides[i] < 1 || p.dilations[i] < 1) return InvalidModel(op.DebugName(), ": strides and dilations must be >= 1");
+    }
+    Q2I_ASSIGN_OR_RETURN(p.pad, ResolvePadding(op, paddings, algo, {p.h, p.w}, {p.kh, p.kw}, p.strides, &p.dilations));
+    if (transpose_) return PrepareDeconv(ctx, *in, *filter, p);
+    return PrepareConv(ctx, *in, *filter, p);
+  }
+
+  Status Run(RunContext& ctx) override { return ExecutePrimitive(call_, ctx, *op_); }
+
+ private:
+  Status PrepareConv(PrepareContext& ctx, const ValueInfo& in, const ir::Tensor& filter, ConvParams& p) {
+    const ir::Op& op = *op_;
+    p.oc = filter.dims()[0];
+    const int64_t icg = filter.dims()[1];
+    if (p.c != icg * p.groups || p.oc % p.groups != 0) {
+      return InvalidModel(op.DebugName(), ": Input channels ", p.c, " and Filter ", ir::DimsToString(filter.dims()),
+                          " do not match groups ", p.groups);
+    }
+    const int64_t ekh = p.dilations[0] * (p.kh - 1) + 1, ekw = p.dilations[1] * (p.kw - 1) + 1;
+    p.oh = (p.h + p.pad.top + p.pad.bottom - ekh) / p.strides[0] + 1;
+    p.ow = (p.w + p.pad.left + p.pad.right - ekw) / p.strides[1] + 1;
+    if (p.oh <= 0 || p.ow <= 0) {
+      return InvalidModel(op.DebugName(), ": output size ", p.oh, "x", p.ow, " is empty for input ",
+                          ir::DimsToString(in.dims));
+    }
+    const bool int8 = ir::IsInt8Op(op);
+    Q2I_ASSIGN_OR_RETURN(Activation act, FusedActivation(op));
+    Q2I_ASSIGN_OR_RETURN(bool fuse_residual, op.GetBool("fuse_residual_connection", false));
+    const ValueInfo* residual = fuse_residual ? ctx.FindInput("ResidualData") : nullptr;
+    if (fuse_residual && residual == nullptr) {
+      return InvalidModel(op.DebugName(), ": fuse_residual_connection is set but ResidualData is missing");
+    }
+    const std::vector<int64_t> out_dims = {p.n, p.oc, p.oh, p.ow};
+    if (residual != nullptr && residual->dims != out_dims) {
+      return InvalidModel(op.DebugName(), ": ResidualData ", ir::DimsToString(residual->dims), " differs from output ",
+                          ir::DimsToString(out_dims));
+    }
+
+    // Element types and scales.
+    dt src_dt = dt::f32, dst_dt = dt::f32;
+    std::vector<float> w_scales;  // INT8: per output channel, weight scale (s_w[c])
+    std::vector<float> out_scales;
+    float s_in = 1.f, s_out = 1.f, sum_scale = 1.f;
+    bool weights_int8 = filter.dtype() == ir::DataType::kInt8;
+    if (int8) {
+      if (in.dtype != ir::DataType::kInt8 && in.dtype != ir::DataType::kUInt8) {
+        return InvalidModel(op.DebugName(), ": INT8 conv needs an s8/u8 Input, got ", ir::DataTypeName(in.dtype));
+      }
+      src_dt = in.dtype == ir::DataType::kInt8 ? dt::s8 : dt::u8;
+      Q2I_ASSIGN_OR_RETURN(s_in, PositiveScale(op, "Scale_in"));
+      Q2I_ASSIGN_OR_RETURN(w_scales, PositiveScales(op, "Scale_weights", static_cast<size_t>(p.oc)));
+      Q2I_ASSIGN_OR_RETURN(bool force_fp32, op.GetBool("force_fp32_output", false));
+      dst_dt = Int8OutputType(ctx.DeclaredOutputType("Output"), force_fp32,
+                              act.name == "relu" || act.name == "relu6" ? dt::u8 : dt::s8);
+      if (dst_dt != dt::f32) {
+        Q2I_ASSIGN_OR_RETURN(s_out, PositiveScale(op, "Scale_out"));
+      }
+      const float post_scale = act.commutes_with_scale ? s_out : 1.f;
+      out_scales.resize(static_cast<size_t>(p.oc));
+      for (size_t c = 0; c < out_scales.size(); ++c) out_scales[c] = post_scale / (s_in * w_scales[c]);
+      if (residual != nullptr) {
+        float s_res = 1.f;
+        if (residual->dtype != ir::DataType::kFP32) {
+          Q2I_ASSIGN_OR_RETURN(s_res, PositiveScale(op, "Scale_in_eltwise"));
+        }
+        sum_scale = post_scale / s_res;
+        if (FromDnnlType(dst_dt) != residual->dtype) {
+          return Unsupported(op.DebugName(), ": ResidualData of type ", ir::DataTypeName(residual->dtype),
+                             " with output type ", ir::DataTypeName(FromDnnlType(dst_dt)));
+        }
+      }
+      if (act.name == "relu6" && act.commutes_with_scale) act.steps[0].beta *= s_out;
+    } else if (in.dtype != ir::DataType::kFP32) {
+      return InvalidModel(op.DebugName(), ": FP32 conv needs an FP32 Input, got ", ir::DataTypeName(in.dtype),
+                          " (INT8 ops carry mkldnn_data_type=\"int8\")");
+    }
+    if (!int8 && weights_int8) return InvalidModel(op.DebugName(), ": INT8 Filter in an FP32 conv");
+
+    // Descriptors.
+    const memory::dims src_dims = {p.n, p.c, p.h, p.w};
+    const memory::dims dst_dims = {p.n, p.oc, p.oh, p.ow};
+    memory::dims w_dims = {p.oc, p.c / p.groups, p.kh, p.kw};
+    memory::format_tag user_w_tag = tag::oihw;
+    if (p.groups > 1) {
+      w_dims = {p.groups, p.oc / p.groups, p.c / p.groups, p.kh, p.kw};
+      user_w_tag = tag::goihw;
+    }
+    const memory::dims strides = {p.strides[0], p.strides[1]};
+    const memory::dims dil = {p.dilations[0] - 1, p.dilations[1] - 1};
+    const memory::dims pad_l = {p.pad.top, p.pad.left}, pad_r = {p.pad.bottom, p.pad.right};
+    const dt w_dt = int8 ? dt::s8 : dt::f32;
+    memory::desc src_md(src_dims, src_dt, tag::any), w_md(w_dims, w_dt, tag::any), dst_md(dst_dims, dst_dt, tag::any);
+
+    const ValueInfo* bias_info = ctx.FindInput("Bias");
+    if (bias_info != nullptr && bias_info->numel() != p.oc) {
+      return InvalidModel(op.DebugName(), ": Bias has ", bias_info->numel(), " values for ", p.oc, " output channels");
+    }
+    memory::desc bias_md({p.oc}, dt::f32, tag::x);
+
+    dnnl::primitive_attr attr;
+    dnnl::post_ops ops;
+    if (residual != nullptr) {
+      if (int8 && residual->dtype != ir::DataType::kFP32) {
+        ops.append_sum(sum_scale, 0, dst_dt);
+      } else {
+        ops.append_sum(sum_scale);
+      }
+    }
+    AppendActivation(ops, act);
+    if (int8 && !act.commutes_with_scale && s_out != 1.f) ops.append_eltwise(1.f, algorithm::eltwise_linear, s_out, 0.f);
+    attr.set_post_ops(ops);
+    if (int8) attr.set_output_scales(1 << 1, out_scales);
+
+    auto desc = bias_info ? dnnl::convolution_forward::desc(prop_kind::forward_inference, algorithm::convolution_direct,
+                                                            src_md, w_md, bias_md, dst_md, strides, dil, pad_l, pad_r)
+                          : dnnl::convolution_forward::desc(prop_kind::forward_inference, algorithm::convolution_direct,
+                                                            src_md, w_md, dst_md, strides, dil, pad_l, pad_r);
+    dnnl::convolution_forward::primitive_desc pd(desc, attr, ctx.engine());
+
+    Q2I_ASSIGN_OR_RETURN(memory src_mem, ctx.InputMemoryAs("Input", 0, pd.src_desc()));
+
+    // Weights, once.
+    memory weights;
+    {
+      const dt user_dt = weights_int8 ? dt::s8 : dt::f32;
+      memory user(memory::desc(w_dims, user_dt, user_w_tag), ctx.engine(), const_cast<uint8_t*>(filter.raw_data()));
+      dnnl::primitive_attr rattr;
+      if (int8 && !weights_int8) {
+        rattr.set_output_scales(p.groups > 1 ? (1 << 0) | (1 << 1) : (1 << 0), w_scales);
+      }
+      Q2I_ASSIGN_OR_RETURN(weights, ctx.ReorderNow(user, pd.weights_desc(), rattr));
+    }
+    std::vector<std::pair<int, memory>> args = {{DNNL_ARG_SRC, src_mem}, {DNNL_ARG_WEIGHTS, weights}};
+
+    if (bias_info != nullptr) {
+      const ir::Tensor* bias = ctx.InputConstant("Bias");
+      if (bias != nullptr || int8) {
+        if (bias == nullptr) return Unsupported(op.DebugName(), ": an INT8 conv needs a constant Bias");
+        memory b = ctx.NewOwnedMemory(bias_md);
+        float* bd = DataOf<float>(b);
+        for (int64_t c = 0; c < p.oc; ++c) {
+          double v;
+          if (bias->dtype() == ir::DataType::kFP32) {
+            v = bias->data<float>()[c];
+            if (int8) v *= static_cast<double>(s_in) * w_scales[static_cast<size_t>(c)];
+          } else if (bias->dtype() == ir::DataType::kInt32) {
+            v = bias->data<int32_t>()[c];  // already in the accumulator domain
+          } else {
+            return InvalidModel(op.DebugName(), ": Bias must be float32 or int32");
+          }
+          bd[c] = static_cast<float>(v);
+        }
+        args.emplace_back(DNNL_ARG_BIAS, b);
+      } else {
+        Q2I_ASSIGN_OR_RETURN(memory b, ctx.InputMemoryAs("Bias", 0, memory::desc({p.oc}, dt::f32, tag::x)));
+        args.emplace_back(DNNL_ARG_BIAS, b);
+      }
+    }
+
+    memory dst;
+    const ir::DataType out_type = FromDnnlType(dst_dt);
+    if (residual != nullptr) {
+      Q2I_ASSIGN_OR_RETURN(dst, ctx.DefineOutputFrom("Output", 0, out_type, {p.n, p.oc, p.oh, p.ow}, pd.dst_desc(),
+                                                     "ResidualData", 0));
+    } else {
+      Q2I_ASSIGN_OR_RETURN(dst, ctx.DefineOutput("Output", 0, out_type, {p.n, p.oc, p.oh, p.ow}, pd.dst_desc()));
+    }
+    args.emplace_back(DNNL_ARG_DST, dst);
+    call_ = PrimitiveCall(dnnl::convolution_forward(pd), std::move(args));
+    return OkStatus();
+  }
+
+  Status PrepareDeconv(PrepareContext& ctx, const ValueInfo& in, const ir::Tensor& filter, ConvParams& p) {
+    const ir::Op& op = *op_;
+    if (ir::IsInt8Op(op)) return Unsupported(op.DebugName(), ": INT8 conv2d_transpose is not supported");
+    if (in.dtype != ir::DataType::kFP32 || filter.dtype() != ir::DataType::kFP32) {
+      return InvalidModel(op.DebugName(), ": conv2d_transpose needs FP32 Input and Filter");
+    }
+    // Paddle's filter: [C_in, C_out / groups, kh, kw].
+    if (filter.dims()[0] != p.c || p.c % p.groups != 0) {
+      return InvalidModel(op.DebugName(), ": Input channels ", p.c, " and Filter ", ir::DimsToString(filter.dims()),
+                          " do not match groups ", p.groups);
+    }
+    p.oc = filter.dims()[1] * p.groups;
+    const int64_t ekh = p.dilations[0] * (p.kh - 1) + 1, ekw = p.dilations[1] * (p.kw - 1) + 1;
+    Q2I_ASSIGN_OR_RETURN(std::vector<int64_t> output_padding, op.GetInts("output_padding", std::vector<int64_t>{}));
+    Q2I_ASSIGN_OR_RETURN(std::vector<int64_t> output_size, op.GetInts("output_size", std::vector<int64_t>{}));
+    if (!output_padding.empty() && output_padding.size() != 2) {
+      return InvalidModel(op.DebugName(), ": output_padding must have 2 values");
+    }
+    p.oh = (p.h - 1) * p.strides[0] - p.pad.top - p.pad.bottom + ekh;
+    p.ow = (p.w - 1) * p.strides[1] - p.pad.left - p.pad.right + ekw;
+    if (!output_padding.empty()) {
+      p.oh += output_padding[0];
+      p.ow += output_padding[1];
+    }
+    if (!output_size.empty()) {
+      if (output_size.size() != 2) return InvalidModel(op.DebugName(), ": output_size must have 2 values");
+      p.oh = output_size[0];
+      p.ow = output_size[1];
+    }
+    if (ctx.FindInput("OutputSize") != nullptr) {
+      return Unsupported(op.DebugName(), ": the OutputSize input is not supported");
+    }
+    if (p.oh <= 0 || p.ow <= 0) return InvalidModel(op.DebugName(), ": empty output size");
+    // oneDNN: oh = (h - 1) * s - pad_t - pad_b' + ekh, so pad_b' absorbs output_padding / output_size.
+    const int64_t pad_b = (p.h - 1) * p.strides[0] + ekh - p.pad.top - p.oh;
+    const int64_t pad_r = (p.w - 1) * p.strides[1] + ekw - p.pad.left - p.ow;
+    if (pad_b < 0 || pad_r < 0) {
+      return Unsupported(op.DebugName(), ": output size ", p.oh, "x", p.ow, " needs negative padding");
+    }
+    Q2I_ASSIGN_OR_RETURN(Activation act, FusedActivation(op));
+
+    const memory::dims src_dims = {p.n, p.c, p.h, p.w};
+    const memory::dims dst_dims = {p.n, p.oc, p.oh, p.ow};
+    memory::dims w_dims = {p.oc, p.c, p.kh, p.kw};
+    memory::format_tag user_w_tag = tag::iohw;
+    if (p.groups > 1) {
+      w_dims = {p.groups, p.oc / p.groups, p.c / p.groups, p.kh, p.kw};
+      user_w_tag = tag::giohw;
+    }
+    memory::desc src_md(src_dims, dt::f32, tag::any), w_md(w_dims, dt::f32, tag::any), dst_md(dst_dims, dt::f32, tag::any);
+    memory::desc bias_md({p.oc}, dt::f32, tag::x);
+    const ValueInfo* bias_info = ctx.FindInput("Bias");
+    const memory::dims strides = {p.strides[0], p.strides[1]};
+    const memory::dims dil = {p.dilations[0] - 1, p.dilations[1] - 1};
+    const memory::dims pl = {p.pad.top, p.pad.left}, pr = {pad_b, pad_r};
+    auto desc = bias_info ? dnnl::deconvolution_forward::desc(prop_kind::forward_inference,
+                                                              algorithm::deconvolution_direct, src_md, w_md, bias_md,
+                                                              dst_md, strides, dil, pl, pr)
+                          : dnnl::deconvolution_forward::desc(prop_kind::forward_inference,
+                                                              algorithm::deconvolution_direct, src_md, w_md, dst_md,
+                                                              strides, dil, pl, pr);
+    dnnl::primitive_attr attr;
+    dnnl::post_ops ops;
+    AppendActivation(ops, act);
+    attr.set_post_ops(ops);
+    dnnl::deconvolution_forward::primitive_desc pd(desc, attr, ctx.engine());
+    Q2I_ASSIGN_OR_RETURN(memory src_mem, ctx.InputMemoryAs("Input", 0, pd.src_desc()));
+    memory user(memory::desc(w_dims, dt::f32, user_w_tag), ctx.engine(), const_cast<uint8_t*>(filter.raw_data()));
+    Q2I_ASSIGN_OR_RETURN(memory weights, ctx.ReorderNow(user, pd.weights_desc()));
+    std::vector<std::pair<int, memory>> args = {{DNNL_ARG_SRC, src_mem}, {DNNL_ARG_WEIGHTS, weights}};
+    if (bias_info != nullptr) {
+      if (bias_info->numel() != p.oc) return InvalidModel(op.DebugName(), ": Bias size does not match output channels");
+      Q2I_ASSIGN_OR_RETURN(memory b, ctx.InputMemoryAs("Bias", 0, bias_md));
+      args.emplace_back(DNNL_ARG_BIAS, b);
+    }
+    Q2I_ASSIGN_OR_RETURN(memory dst, ctx.DefineOutput("Output", 0, ir::DataType::kFP32, {p.n, p.oc, p.oh, p.ow},
+                                                      pd.dst_desc()));
+    args.emplace_back(DNNL_ARG_DST, dst);
+    call_ = PrimitiveCall(dnnl::deconvolution_forward(pd), std::move(args));
+    return OkStatus();
+  }
+
+  bool transpose_;
+  const ir::Op* op_ = nullptr;
+  PrimitiveCall call_;
+};
+
+}  // namespace
+
+void RegisterConvKernels(KernelRegistry& r, KernelPrecision precision) {
+  for (const char* type : {"conv2d", "depthwise_conv2d", "fused_conv2d"}) Reg<ConvKernel>(r, type, precision, "onednn_conv", false);
+  if (precision == KernelPrecision::kFloat) Reg<ConvKernel>(r, "conv2d_transpose", precision, "onednn_deconv", true);
+}
+
+}  // namespace q2i::runtime::kernels
