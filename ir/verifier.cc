@@ -154,6 +154,7 @@ size_t CountNonEmpty(const std::vector<std::string>& args) {
 // ops and FETCH_LIST variables.
 struct FeedFetch {
   std::set<std::string, std::less<>> feed, fetch;
+  std::set<std::string, std::less<>> feed_targets;  // the Out of feed ops: model inputs
   bool Contains(std::string_view name) const { return feed.count(name) > 0 || fetch.count(name) > 0; }
 };
 
@@ -161,7 +162,10 @@ FeedFetch FeedFetchVars(const Program& program) {
   FeedFetch ff;
   for (const auto& op : program.ops()) {
     if (op->type() == "feed")
+    {
       for (const auto& a : op->Inputs("X")) ff.feed.insert(a);
+      for (const auto& a : op->Outputs("Out")) ff.feed_targets.insert(a);
+    }
     if (op->type() == "fetch")
       for (const auto& a : op->Outputs("Out")) ff.fetch.insert(a);
   }
@@ -252,6 +256,7 @@ Status VerifyProgram(const Program& program, const VerifyOptions& options) {
         check_declared(s.name, name, "input");
         if (produced.count(name)) continue;
         if (is_feed && s.name == "X") continue;  // the feed variable feeds read
+        if (feed_fetch.feed_targets.count(name)) continue;  // a model input, bound before the program runs
         if (is_feed_fetch(name) && !first_producer.count(name)) continue;
         const Var* v = program.FindVar(name);
         const bool has_data = program.FindParam(name) != nullptr;

@@ -5,7 +5,9 @@
 // variable or slot:
 //   - use before definition: every non-empty input name is produced by an earlier op, or is a
 //     persistable variable that has data (a param tensor) or that Paddle never saves (RAW, READER),
-//     or is a feed/fetch variable (the `X` of feed ops, kind FEED_MINIBATCH/FETCH_LIST);
+//     or is a feed/fetch variable (the `X` of feed ops, kind FEED_MINIBATCH/FETCH_LIST), or is a feed
+//     target (the `Out` of a feed op: a model input, bound before the program runs, wherever its feed
+//     op stands);
 //   - dangling names: every input/output name is declared in program.vars() (feed/fetch variables
 //     excepted);
 //   - with `require_ssa`: one producer per name (the `Out` of fetch ops excepted), and no op writes a

@@ -70,6 +70,16 @@ TEST(VerifierTest, AcceptsUndeclaredFeedAndFetchVariables) {
   EXPECT_EQ(Violations(p, true), "OK");
 }
 
+TEST(VerifierTest, AcceptsFeedTargetsReadBeforeTheirFeedOp) {
+  Program p = ConvRelu();
+  // Move the feed op after the conv that reads its output: feed targets are bound up front.
+  Op feed = p.op(0);
+  p.RemoveOp(&p.op(0));
+  p.InsertOp(1, feed);
+  ASSERT_EQ(p.op(1).type(), "feed");
+  EXPECT_EQ(Violations(p, true), "OK");
+}
+
 TEST(VerifierTest, AcceptsPersistableRawVariableWithoutData) {
   ProgramBuilder b;
   b.Input("x", {2});
