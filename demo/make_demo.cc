@@ -40,35 +40,57 @@ ir::Tensor Batch(int split, int first, int count, std::vector<int>* labels) {
   return t;
 }
 
-// Nearest class mean as a linear layer: score_k = f . mu_k - |mu_k|^2 / 2.
+// Solves (A + lambda I) X = B in place for a symmetric positive definite A (n x n) and B (n x m).
+void SolveRidge(std::vector<double>& a, std::vector<double>& bm, int n, int m) {
+  double trace = 0;
+  for (int i = 0; i < n; ++i) trace += a[static_cast<size_t>(i * n + i)];
+  for (int i = 0; i < n; ++i) a[static_cast<size_t>(i * n + i)] += 1e-3 * trace / n;
+  for (int col = 0; col < n; ++col) {  // Gauss-Jordan; the regularized matrix needs no pivoting
+    const double pivot = a[static_cast<size_t>(col * n + col)];
+    for (int j = 0; j < n; ++j) a[static_cast<size_t>(col * n + j)] /= pivot;
+    for (int j = 0; j < m; ++j) bm[static_cast<size_t>(col * m + j)] /= pivot;
+    for (int row = 0; row < n; ++row) {
+      if (row == col) continue;
+      const double f = a[static_cast<size_t>(row * n + col)];
+      if (f == 0) continue;
+      for (int j = 0; j < n; ++j) a[static_cast<size_t>(row * n + j)] -= f * a[static_cast<size_t>(col * n + j)];
+      for (int j = 0; j < m; ++j) bm[static_cast<size_t>(row * m + j)] -= f * bm[static_cast<size_t>(col * m + j)];
+    }
+  }
+}
+
+// The classifier as ridge regression of one-hot labels on the pooled features (plus a bias column).
 Status FitClassifier(ir::Program& model, const DemoOptions& o) {
   ir::Program probe = WithFeatureFetch(model);
   Q2I_ASSIGN_OR_RETURN(auto exec, runtime::Executor::Create(probe, {}));
-  std::vector<double> sum(static_cast<size_t>(kDemoClasses * kDemoFeatures), 0.0);
-  std::vector<int> count(kDemoClasses, 0);
+  constexpr int n = kDemoFeatures + 1;
+  std::vector<double> ata(static_cast<size_t>(n * n), 0.0), aty(static_cast<size_t>(n * kDemoClasses), 0.0);
   const int total = o.train_per_class * kDemoClasses;
   for (int first = 0; first < total; first += 50) {
     std::vector<int> labels;
     ir::Tensor batch = Batch(0, first, std::min(50, total - first), &labels);
     Q2I_ASSIGN_OR_RETURN(auto outs, exec->Run({batch}));
     const float* f = outs[1].data<float>();
-    for (size_t i = 0; i < labels.size(); ++i) {
-      ++count[static_cast<size_t>(labels[i])];
-      for (int j = 0; j < kDemoFeatures; ++j)
-        sum[static_cast<size_t>(labels[i] * kDemoFeatures + j)] += f[i * kDemoFeatures + static_cast<size_t>(j)];
+    for (size_t s = 0; s < labels.size(); ++s) {
+      std::vector<double> row(f + s * kDemoFeatures, f + (s + 1) * kDemoFeatures);
+      row.push_back(1.0);
+      for (int i = 0; i < n; ++i) {
+        for (int j = 0; j < n; ++j) ata[static_cast<size_t>(i * n + j)] += row[static_cast<size_t>(i)] * row[static_cast<size_t>(j)];
+        for (int k = 0; k < kDemoClasses; ++k)
+          aty[static_cast<size_t>(i * kDemoClasses + k)] += row[static_cast<size_t>(i)] * (k == labels[s] ? 1.0 : 0.0);
+      }
     }
   }
+  SolveRidge(ata, aty, n, kDemoClasses);
   ir::Tensor w(ir::DataType::kFP32, {kDemoFeatures, kDemoClasses});
   ir::Tensor b(ir::DataType::kFP32, {kDemoClasses});
-  for (int k = 0; k < kDemoClasses; ++k) {
-    double norm2 = 0;
-    for (int j = 0; j < kDemoFeatures; ++j) {
-      const double mu = sum[static_cast<size_t>(k * kDemoFeatures + j)] / std::max(1, count[static_cast<size_t>(k)]);
-      w.data<float>()[j * kDemoClasses + k] = static_cast<float>(mu);
-      norm2 += mu * mu;
-    }
-    b.data<float>()[k] = static_cast<float>(-0.5 * norm2);
-  }
+  // Sharpen the softmax: the regression targets are 0/1, the logits of a classifier are wider.
+  constexpr double kTemperature = 10.0;
+  for (int j = 0; j < kDemoFeatures; ++j)
+    for (int k = 0; k < kDemoClasses; ++k)
+      w.data<float>()[j * kDemoClasses + k] = static_cast<float>(kTemperature * aty[static_cast<size_t>(j * kDemoClasses + k)]);
+  for (int k = 0; k < kDemoClasses; ++k)
+    b.data<float>()[k] = static_cast<float>(kTemperature * aty[static_cast<size_t>(kDemoFeatures * kDemoClasses + k)]);
   model.SetParam(kClassifierWeight, std::move(w));
   model.SetParam(kClassifierBias, std::move(b));
   return OkStatus();

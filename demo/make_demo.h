@@ -1,5 +1,5 @@
 // Generates the built-in demo: the FP32 demo model with a classifier fitted on synthetic training
-// images (nearest class mean on the pooled features, a linear layer), plus a calibration set and a test
+// images (ridge regression of one-hot labels on the pooled features), plus a calibration set and a test
 // set in the binary dataset format. The fake-quant model is then made by quant_post (run.sh).
 #pragma once
 
@@ -13,7 +13,7 @@ namespace q2i::demo {
 struct DemoOptions {
   std::filesystem::path output_dir;   // writes fp32_model/, calib.bin, test.bin
   uint32_t seed = 7;
-  int train_per_class = 40;           // images used to fit the classifier
+  int train_per_class = 100;          // images used to fit the classifier
   int calib_images = 100;
   int test_images = 1000;
 };

@@ -85,7 +85,7 @@ Status Load(Model& m, const std::string& path) {
     for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = dist(gen);
     m.feeds.push_back(std::move(t));
   }
-  return OkStatus();
+  return q2i::OkStatus();
 }
 
 Status TimeOnce(Model& m, bool record) {
@@ -94,7 +94,7 @@ Status TimeOnce(Model& m, bool record) {
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   if (!st.ok()) return st.WithContext(m.name + " model");
   if (record) m.ms.push_back(ms);
-  return OkStatus();
+  return q2i::OkStatus();
 }
 
 double Percentile(std::vector<double> v, double q) {
@@ -111,7 +111,9 @@ int main(int argc, char** argv) {
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   if (FLAGS_batch_size <= 0 || FLAGS_repeat <= 0 || FLAGS_warmup < 0 || FLAGS_num_threads <= 0)
     return Fail(q2i::InvalidArgument("--batch_size, --repeat and --num_threads must be positive"));
-  Model fp32{.name = "fp32"}, int8{.name = "int8"};
+  Model fp32, int8;
+  fp32.name = "fp32";
+  int8.name = "int8";
   Status st = Load(fp32, FLAGS_fp32_model);
   if (st.ok()) st = Load(int8, FLAGS_int8_model);
   if (!st.ok()) return Fail(st);
