@@ -161,13 +161,13 @@ struct FeedFetch {
 FeedFetch FeedFetchVars(const Program& program) {
   FeedFetch ff;
   for (const auto& op : program.ops()) {
-    if (op->type() == "feed")
-    {
+    if (op->type() == "feed") {
       for (const auto& a : op->Inputs("X")) ff.feed.insert(a);
       for (const auto& a : op->Outputs("Out")) ff.feed_targets.insert(a);
     }
-    if (op->type() == "fetch")
+    if (op->type() == "fetch") {
       for (const auto& a : op->Outputs("Out")) ff.fetch.insert(a);
+    }
   }
   for (const auto& [name, var] : program.vars()) {
     if (var.kind == VarKind::kFeedMinibatch) ff.feed.insert(name);
