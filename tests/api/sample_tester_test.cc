@@ -1,0 +1,130 @@
+// tools/sample_tester end to end: a small MNIST dataset through LeNet, the compare mode, and one clear
+// error line (exit 1) for bad flags and data.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "data_prep/dataset.h"
+#include "data_prep/mnist.h"
+#include "tests/test_util/shared_data.h"
+
+namespace q2i::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+std::string Slurp(const fs::path& p) {
+  std::string s;
+  if (FILE* f = std::fopen(p.c_str(), "r")) {
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) s.append(buf, n);
+    std::fclose(f);
+  }
+  return s;
+}
+
+Result RunTester(const std::string& args, const fs::path& dir) {
+  const fs::path out = dir / "stdout.txt", err = dir / "stderr.txt";
+  const std::string cmd = std::string(Q2I_BINARY_DIR) + "/bin/sample_tester " + args + " > '" + out.string() +
+                          "' 2> '" + err.string() + "'";
+  Result r;
+  const int rc = std::system(cmd.c_str());
+  r.exit_code = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  r.out = Slurp(out);
+  r.err = Slurp(err);
+  return r;
+}
+
+#define REQUIRE_TESTER()                                                                  \
+  do {                                                                                    \
+    if (!fs::exists(fs::path(Q2I_BINARY_DIR) / "bin/sample_tester")) {                    \
+      if (RunningInCi()) FAIL() << "sample_tester is not built";                          \
+      GTEST_SKIP() << "build the sample_tester target first";                             \
+    }                                                                                     \
+  } while (0)
+
+fs::path WriteMnistSubset(const fs::path& dir, int64_t count) {
+  auto images = ReadIdxImages(SharedPath("data/mnist/t10k-images-idx3-ubyte.gz"));
+  auto labels = ReadIdxLabels(SharedPath("data/mnist/t10k-labels-idx1-ubyte.gz"));
+  if (!images.ok() || !labels.ok()) return {};
+  const fs::path file = dir / "mnist.bin";
+  auto writer = DatasetWriter::Create(file, 28 * 28);
+  if (!writer.ok()) return {};
+  std::vector<float> buf(28 * 28);
+  for (int64_t i = 0; i < count; ++i) {
+    NormalizeMnistPixels(images->pixels.data() + i * 784, 784, MnistNormalization{}, buf.data());
+    if (!writer->Append(buf, (*labels)[static_cast<size_t>(i)]).ok()) return {};
+  }
+  if (!writer->Finish().ok()) return {};
+  return file;
+}
+
+TEST(SampleTesterTest, LeNetAccuracyAndCompare) {
+  REQUIRE_TESTER();
+  Q2I_REQUIRE_SHARED("models/lenet_mnist_fp32/__model__");
+  Q2I_REQUIRE_SHARED("data/mnist/t10k-images-idx3-ubyte.gz");
+  const fs::path dir = ScratchDir("tester");
+  const fs::path data = WriteMnistSubset(dir, 1000);
+  ASSERT_FALSE(data.empty());
+  const std::string model = SharedPath("models/lenet_mnist_fp32").string();
+  Result r = RunTester("--infer_model=" + model + " --infer_data=" + data.string() + " --batch_size=100 --num_threads=2" +
+                           " --compare_model=" + model,
+                       dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* line : {"Total images in file: 1000", "Model: ", "====== num of threads: 2 ======",
+                           "====== batch size: 100, iterations: 10", "====== batch latency: ", "sample latency: ",
+                           "fps: ", "Top1 accuracy: 0.9", "Top5 accuracy: ", "top1 agreement: 1.0000",
+                           "mean cosine: 1.000000"}) {
+    EXPECT_NE(r.out.find(line), std::string::npos) << line << "\n" << r.out;
+  }
+  // --iterations and --use_analysis.
+  Result r2 = RunTester("--infer_model=" + model + " --infer_data=" + data.string() +
+                            " --batch_size=50 --iterations=3 --use_analysis --warmup_iter=2",
+                        dir);
+  ASSERT_EQ(r2.exit_code, 0) << r2.err;
+  EXPECT_NE(r2.out.find("number of samples: 150"), std::string::npos) << r2.out;
+}
+
+TEST(SampleTesterTest, BadFlagsAndDataGiveOneErrorLine) {
+  REQUIRE_TESTER();
+  Q2I_REQUIRE_SHARED("models/lenet_mnist_fp32/__model__");
+  const fs::path dir = ScratchDir("tester_errors");
+  const std::string model = SharedPath("models/lenet_mnist_fp32").string();
+  // A dataset whose samples are not 1x28x28.
+  const fs::path wrong = dir / "wrong.bin";
+  {
+    auto w = DatasetWriter::Create(wrong, 10);
+    ASSERT_TRUE(w.ok());
+    std::vector<float> v(10, 0.f);
+    ASSERT_TRUE(w->Append(v, 0).ok());
+    ASSERT_TRUE(w->Finish().ok());
+  }
+  const std::vector<std::string> cases = {
+      "",
+      "--infer_model=" + model,
+      "--infer_model=/nonexistent --infer_data=" + wrong.string(),
+      "--infer_model=" + model + " --infer_data=/nonexistent.bin",
+      "--infer_model=" + model + " --infer_data=" + wrong.string(),
+      "--infer_model=" + model + " --infer_data=" + wrong.string() + " --batch_size=0",
+      "--infer_model=" + model + " --infer_data=" + wrong.string() + " --input_shape=1,x,28",
+  };
+  for (const std::string& args : cases) {
+    Result r = RunTester(args, dir);
+    EXPECT_EQ(r.exit_code, 1) << args;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << args << "\n" << r.err;
+    EXPECT_NE(r.err.find("sample_tester: error: "), std::string::npos) << r.err;
+  }
+}
+
+}  // namespace
+}  // namespace q2i::testing
