@@ -154,7 +154,6 @@ class Writer {
 
     op->SetAttr("quantization_type", Attribute::String("post_" + std::string(AlgoName(options_.algo))));
     op->SetAttr("activation_bits", Attribute::Int(8));
-    op->SetAttr("weight_bits", Attribute::Int(8));
     op->SetAttr("with_quant_attr", Attribute::Bool(true));
     return std::string();
   }

@@ -14,7 +14,8 @@
 //     quant_bits [8, 8], quant_axis 0 for conv / 1 for mul and matmul, x_num_col_dims) writes
 //     `<out>.dequantized`, which every later reader of the output reads instead. A matmul with a
 //     transposed weight is always quantized per tensor (Quant2 assumes axis 1 for matmul weights);
-//   - the op gets quantization_type "post_<algo>", activation_bits 8, weight_bits 8, with_quant_attr.
+//   - the op gets quantization_type "post_<algo>" (PaddleSlim spells KL "kl"), activation_bits 8 and
+//     with_quant_attr true.
 // Every scaled output of the plan with a threshold gets `<Slot><index>_threshold` and `out_threshold`
 // (the largest over the op's scaled outputs) as FLOAT, and with_quant_attr. New names come from
 // Program::UniqueVarName, so they never collide.

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "ir/op_kinds.h"
 #include "support/file_io.h"
 
 namespace q2i::calibration {
@@ -11,6 +12,10 @@ StatusOr<QuantPostResult> QuantizePostTraining(ir::Program& program, const Calib
                                                const RunnerFactory& runner_factory, const QuantPostOptions& options,
                                                const std::function<void(int64_t, int64_t)>& progress) {
   if (data.num_batches <= 0 || !data.read) return InvalidArgument("no calibration batches");
+  for (const auto& op : program.ops())
+    if (ir::IsFakeQuantOp(op->type()))
+      return Unsupported("the model is already quantized (", op->DebugName(),
+                         "): post-training quantization needs an FP32 model");
   ir::Program work = program.Clone();
   Q2I_ASSIGN_OR_RETURN(QuantPlan plan, PlanQuantization(work, options.plan));
   QuantPostResult result;

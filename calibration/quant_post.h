@@ -5,7 +5,7 @@
 // everything succeeded.
 //
 // Warnings (returned, not errors): fewer than `min_batches` batches, tensors without a threshold.
-// Errors: no batch, a batch that fails to read or run, NaN/Inf in the activations (naming batch and
+// Errors: a model that already holds fake-quant ops, no batch, a batch that fails to read or run, NaN/Inf in the activations (naming batch and
 // tensor), bad options.
 #pragma once
 

@@ -113,6 +113,16 @@ TEST(CalibratorTest, RunnerAndReaderErrorsNameTheBatch) {
   EXPECT_NE(r.status().message().find("batch 0"), std::string::npos) << r.status().message();
   EXPECT_NE(r.status().message().find("kernel for op"), std::string::npos) << r.status().message();
 
+  // An already quantized model is refused.
+  ir::Program quantized = testing::SmallNet();
+  ASSERT_TRUE(QuantizePostTraining(quantized, testing::RandomData(2, 2, {3, 8, 8}, 5), testing::ReferenceRunnerFactory(),
+                                   Options(Algo::kAbsMax))
+                  .ok());
+  r = QuantizePostTraining(quantized, testing::RandomData(2, 2, {3, 8, 8}, 5), testing::ReferenceRunnerFactory(),
+                           Options(Algo::kAbsMax));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("already quantized"), std::string::npos);
+
   CalibrationData none;
   EXPECT_FALSE(QuantizePostTraining(p, none, testing::ReferenceRunnerFactory(), Options(Algo::kAbsMax)).ok());
 }
