@@ -5,6 +5,9 @@
 //   weight; both operands have the same declared dims (no broadcasting) and the add uses axis -1.
 //   When both operands are such convs, the one later in program order absorbs the add. The conv is
 //   moved to just before the add, so r is always computed before it.
+//   When the model was fake-quantized (some input was quantized in training) but the residual input of
+//   this add was not, the conv is recorded in PassContext::fp32_residual_convs(): training added the
+//   residual in full precision, so the INT8 program keeps it FP32 too.
 // Postcondition: such adds are gone.
 #include <algorithm>
 
@@ -50,6 +53,11 @@ class FuseConvResidualPass final : public Pass {
       if (residual == (use_y ? y : x)) {
         ctx.AddRemark(add, "adds a tensor to itself: not a residual connection");
         continue;
+      }
+      if (!ctx.trained_quantized_inputs().empty() &&
+          !ctx.trained_quantized_inputs().count({add.id(), residual})) {
+        ctx.fp32_residual_convs().insert(conv->id());
+        ctx.Count("fp32_residuals");
       }
       ir::Op moved = *conv;
       program.RemoveVar(moved.Output("Output"));

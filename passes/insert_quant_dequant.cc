@@ -4,7 +4,9 @@
 //   scale attributes. Per op type:
 //   - conv2d: scales of Input, Filter (per channel), ResidualData; Scale_in, Scale_weights (s*127 per
 //     channel), Scale_in_eltwise; Scale_out + dequantize when the output has a scale, otherwise
-//     force_fp32_output (not allowed with a residual);
+//     force_fp32_output. The residual stays FP32 (and the output FP32, so the sum happens in FP32) when
+//     training added it unquantized (PassContext::fp32_residual_convs()), when it has no scale, or when
+//     its signedness differs from the output's;
 //   - fc: Input and W scales; Scale_in, Scale_weights, Scale_out / force_fp32_output;
 //   - pool2d: X and Out scales, equal (propagate-scales makes them so);
 //   - concat: Out scale, used for every input;
@@ -39,7 +41,7 @@ class InsertQuantDequantPass final : public Pass {
     bool changed = false;
     for (ir::Op* op : placed) {
       std::string why;
-      bool done = Quantize(program, *op, &why);
+      bool done = Quantize(program, *op, ctx, &why);
       if (!done) {
         op->SetAttr("mkldnn_data_type", ir::Attribute::String("float32"));
         ctx.AddRemark(*op, "stays FP32: " + why);
@@ -61,9 +63,9 @@ class InsertQuantDequantPass final : public Pass {
     return *q != nullptr;
   }
 
-  static bool Quantize(ir::Program& p, ir::Op& op, std::string* why) {
+  static bool Quantize(ir::Program& p, ir::Op& op, PassContext& ctx, std::string* why) {
     const std::string& t = op.type();
-    if (t == "conv2d") return QuantizeConv(p, op, why);
+    if (t == "conv2d") return QuantizeConv(p, op, ctx, why);
     if (t == "fc") return QuantizeFc(p, op, why);
     if (t == "pool2d" || t == "reshape2" || t == "transpose2") return QuantizePassThrough(p, op, why);
     if (t == "concat") return QuantizeConcat(p, op, why);
@@ -78,19 +80,21 @@ class InsertQuantDequantPass final : public Pass {
     return v;
   }
 
-  static bool QuantizeConv(ir::Program& p, ir::Op& op, std::string* why) {
-    const ir::QuantScale *qi, *qw, *qr = nullptr;
+  static bool QuantizeConv(ir::Program& p, ir::Op& op, PassContext& ctx, std::string* why) {
+    const ir::QuantScale *qi, *qw;
     if (!Require(p, op.Input("Input"), "input", &qi, why) || !Require(p, op.Input("Filter"), "filter", &qw, why))
       return false;
-    const bool residual = op.HasInput("ResidualData");
-    if (residual && !Require(p, op.Input("ResidualData"), "residual input", &qr, why)) return false;
     const ir::QuantScale* qo = VarScale(p, op.Output("Output"));
-    if (residual && qo == nullptr) {
-      *why = "a residual conv needs an output scale";
-      return false;
+    const ir::QuantScale* qr = op.HasInput("ResidualData") ? VarScale(p, op.Input("ResidualData")) : nullptr;
+    bool int8_residual = qr != nullptr && qo != nullptr && qr->is_unsigned == qo->is_unsigned &&
+                         !ctx.fp32_residual_convs().count(op.id());
+    if (op.HasInput("ResidualData") && !int8_residual) {
+      ctx.AddRemark(op, "residual added in FP32 (training did not quantize it, or its scale or signedness does "
+                        "not match the output)");
+      qo = nullptr;  // the sum happens in FP32, so the output is FP32
     }
     const ir::QuantScale in = *qi, w = *qw;
-    const std::optional<ir::QuantScale> r = qr ? std::optional(*qr) : std::nullopt;
+    const std::optional<ir::QuantScale> r = int8_residual ? std::optional(*qr) : std::nullopt;
     const std::optional<ir::QuantScale> out = qo ? std::optional(*qo) : std::nullopt;
     op.SetAttr("Scale_in", ir::Attribute::Float(QuantizeInput(p, op, "Input", 0, in)));
     op.SetAttr("Scale_weights", ir::Attribute::Floats(WeightScales(w)));

@@ -48,12 +48,21 @@ class PassContext {
   // weight variable name, gathered from fake (de)quantize ops before they are removed.
   std::map<std::string, std::vector<double>>& weight_thresholds() { return weight_thresholds_; }
 
+  // (op id, variable) pairs where the op read the variable through a fake (de)quantize op in the
+  // fake-quant model: the tensors training quantized. Recorded by remove-fake-quant.
+  std::set<std::pair<int64_t, std::string>>& trained_quantized_inputs() { return trained_quantized_inputs_; }
+  // Ids of convs that absorbed a residual add whose residual input training did not quantize: their
+  // residual stays FP32 (and so does their output). Recorded by fuse-conv-residual.
+  std::set<int64_t>& fp32_residual_convs() { return fp32_residual_convs_; }
+
  private:
   QuantizeOptions options_;
   std::string current_pass_;
   std::map<std::string, std::map<std::string, int64_t>> stats_;
   std::vector<Remark> remarks_;
   std::map<std::string, std::vector<double>> weight_thresholds_;
+  std::set<std::pair<int64_t, std::string>> trained_quantized_inputs_;
+  std::set<int64_t> fp32_residual_convs_;
 };
 
 }  // namespace q2i::passes

@@ -112,24 +112,32 @@ TEST(Int8AgreementTest, ResNet50OnImagenetSampleSlow) {
   EXPECT_GE(g.top1(), 0.95);
 }
 
+// A document-like page: light background, lines of dark text in several fonts and sizes, and a photo
+// in one corner (the detector's purpose is finding the text).
 ir::Tensor DetectorInput(int h, int w) {
-  cv::Mat img = cv::imread(SharedPath("data/photos/banana.jpeg").string(), cv::IMREAD_COLOR);
-  if (img.empty()) img = cv::Mat(h, w, CV_8UC3, cv::Scalar(128, 128, 128));
-  cv::resize(img, img, cv::Size(w, h), 0, 0, cv::INTER_LINEAR);
-  const auto lines = RenderTextLines(6);
-  for (size_t i = 0; i < lines.size(); ++i) {
-    cv::Mat line = lines[i].bgr;
-    if (line.cols > w - 20) cv::resize(line, line, cv::Size(w - 20, line.rows));
-    const int y = 10 + static_cast<int>(i) * (h / 7);
-    if (y + line.rows < h) line.copyTo(img(cv::Rect(10, y, line.cols, line.rows)));
+  cv::Mat img(h, w, CV_8UC3, cv::Scalar(238, 236, 232));
+  cv::Mat photo = cv::imread(SharedPath("data/photos/banana.jpeg").string(), cv::IMREAD_COLOR);
+  if (!photo.empty()) {
+    cv::resize(photo, photo, cv::Size(w / 3, h / 4), 0, 0, cv::INTER_AREA);
+    photo.copyTo(img(cv::Rect(w - photo.cols - 8, h - photo.rows - 8, photo.cols, photo.rows)));
+  }
+  static const char* kText[] = {"INVOICE No. 2024-0815", "Total amount: 42.50 EUR", "quant2int8 converts models",
+                                "Shipping address: Main St 7", "The quick brown fox jumps", "Paddle OCR detector test"};
+  static const int kFonts[] = {cv::FONT_HERSHEY_SIMPLEX, cv::FONT_HERSHEY_DUPLEX, cv::FONT_HERSHEY_COMPLEX};
+  int y = 28;
+  for (int i = 0; y < h - h / 4 - 10; ++i) {
+    const double scale = 0.6 + 0.15 * (i % 3);
+    cv::putText(img, kText[i % 6], cv::Point(10 + 6 * (i % 4), y), kFonts[i % 3], scale * w / 640.0 + 0.2,
+                cv::Scalar(30, 30, 40), 1 + i % 2, cv::LINE_AA);
+    y += static_cast<int>(22 + 14 * scale);
   }
   const double mean[3] = {0.485, 0.456, 0.406}, stdv[3] = {0.229, 0.224, 0.225};
   ir::Tensor t(ir::DataType::kFP32, {1, 3, h, w});
   for (int c = 0; c < 3; ++c)
-    for (int y = 0; y < h; ++y)
+    for (int yy = 0; yy < h; ++yy)
       for (int x = 0; x < w; ++x)
-        t.data<float>()[(c * h + y) * w + x] =
-            static_cast<float>((img.at<cv::Vec3b>(y, x)[c] / 255.0 - mean[c]) / stdv[c]);
+        t.data<float>()[(c * h + yy) * w + x] =
+            static_cast<float>((img.at<cv::Vec3b>(yy, x)[c] / 255.0 - mean[c]) / stdv[c]);
   return t;
 }
 

@@ -189,3 +189,49 @@ TEST(FinalizeTest, ResetsOpRoleAndMarksInt8OpsMkldnn) {
 
 }  // namespace
 }  // namespace q2i::passes
+
+namespace q2i::passes {
+namespace {
+
+// x -> conv(c1) ; x -> conv(c2, ResidualData = c1) -> y, all scales present.
+ir::Program ResidualConv() {
+  ir::ProgramBuilder b;
+  b.Input("x", {1, 2, 4, 4});
+  b.Param("w1", testing::RandomTensor({2, 2, 1, 1}, 1));
+  b.Param("w2", testing::RandomTensor({2, 2, 1, 1}, 2));
+  b.AddOp("conv2d", {{"Input", {"x"}}, {"Filter", {"w1"}}}, {{"Output", {"c1"}}});
+  b.AddOp("conv2d", {{"Input", {"x"}}, {"Filter", {"w2"}}, {"ResidualData", {"c1"}}}, {{"Output", {"y"}}},
+          {{"fuse_residual_connection", ir::Attribute::Bool(true)}});
+  b.Output("y");
+  ir::Program p = b.Build();
+  for (const char* v : {"x", "c1", "y"}) p.FindVar(v)->quant = ir::QuantScale{{0.5}, false};
+  for (const char* v : {"w1", "w2"}) p.FindVar(v)->quant = ir::QuantScale{{1.0, 1.0}, false};
+  return p;
+}
+
+TEST(InsertQuantDequantTest, ResidualQuantizedWhenTrainingQuantizedIt) {
+  ir::Program p = ResidualConv();
+  ASSERT_TRUE(RunPassOk(*CreatePlaceInt8Pass(), p));
+  PassContext ctx;
+  ASSERT_TRUE(RunPassOk(*CreateInsertQuantDequantPass(), p, &ctx));
+  const ir::Op* conv = FindOp(p, "conv2d", 1);
+  EXPECT_TRUE(conv->HasAttr("Scale_in_eltwise"));
+  EXPECT_FALSE(conv->GetBool("force_fp32_output").value());
+}
+
+TEST(InsertQuantDequantTest, ResidualStaysFp32WhenTrainingAddedItInFullPrecision) {
+  ir::Program p = ResidualConv();
+  ASSERT_TRUE(RunPassOk(*CreatePlaceInt8Pass(), p));
+  PassContext ctx;
+  ctx.fp32_residual_convs().insert(FindOp(p, "conv2d", 1)->id());
+  ASSERT_TRUE(RunPassOk(*CreateInsertQuantDequantPass(), p, &ctx));
+  const ir::Op* conv = FindOp(p, "conv2d", 1);
+  ASSERT_NE(conv, nullptr);
+  EXPECT_EQ(conv->Input("ResidualData"), "c1");
+  EXPECT_FALSE(conv->HasAttr("Scale_in_eltwise"));
+  EXPECT_TRUE(conv->GetBool("force_fp32_output").value());
+  EXPECT_EQ(conv->Output("Output"), "y");
+}
+
+}  // namespace
+}  // namespace q2i::passes
