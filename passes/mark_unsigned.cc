@@ -3,7 +3,6 @@
 //   relu/relu6, of an fc with activation_type relu/relu6, and of a relu/relu6 op is marked unsigned.
 //   The scale value is unchanged (u8 uses 255 steps for [0, T], s8 127 for [-T, T]).
 // Postcondition: those outputs' Var::quant has is_unsigned.
-#include <cstdlib>
 #include "passes/passes.h"
 
 namespace q2i::passes {
@@ -18,7 +17,6 @@ class MarkUnsignedPass final : public Pass {
 
   StatusOr<bool> Run(ir::Program& program, PassContext& ctx) const override {
     bool changed = false;
-    if (getenv("Q2I_NO_U8")) return false;
     for (const auto& op : program.ops()) {
       std::string out;
       if (op->type() == "conv2d" && ReluLike(op->GetString("fuse_activation", "").value_or(""))) {
