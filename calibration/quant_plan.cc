@@ -190,7 +190,7 @@ const std::set<std::string>& SupportedQuantizableOpTypes() {
 }
 
 const std::set<std::string>& DefaultQuantizableOpTypes() {
-  static const std::set<std::string> kTypes = {"conv2d", "depthwise_conv2d", "mul", "matmul", "fc"};
+  static const std::set<std::string> kTypes = {"conv2d", "depthwise_conv2d", "mul", "matmul", "matmul_v2", "fc"};
   return kTypes;
 }
 

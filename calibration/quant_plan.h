@@ -32,7 +32,7 @@ namespace q2i::calibration {
 
 // conv2d, depthwise_conv2d, fc, matmul, matmul_v2, mul.
 const std::set<std::string>& SupportedQuantizableOpTypes();
-// conv2d, depthwise_conv2d, mul, matmul, fc.
+// conv2d, depthwise_conv2d, mul, matmul, matmul_v2, fc (every supported type).
 const std::set<std::string>& DefaultQuantizableOpTypes();
 const std::set<std::string>& OutputScaleOpTypes();
 

@@ -27,7 +27,7 @@ DEFINE_double(hist_percent, 0.99999, "Percentile of |x| used by --algo=hist");
 DEFINE_string(weight_quantize_type, "channel_wise_abs_max", "channel_wise_abs_max or abs_max");
 DEFINE_string(activation_quantize_type, "moving_average_abs_max",
               "Fake quantize op on activations: moving_average_abs_max or range_abs_max");
-DEFINE_string(quantizable_op_type, "conv2d,depthwise_conv2d,mul,matmul,fc",
+DEFINE_string(quantizable_op_type, "conv2d,depthwise_conv2d,mul,matmul,matmul_v2,fc",
               "Comma-separated op types to quantize (conv2d, depthwise_conv2d, mul, matmul, matmul_v2, fc)");
 DEFINE_string(skip_tensor_list, "", "Comma-separated variable names: ops reading or writing them stay FP32");
 DEFINE_string(save_model_path, "", "Output directory of the fake-quant model");
