@@ -46,6 +46,22 @@ memory::desc PlainDesc(const std::vector<int64_t>& dims, ir::DataType type) {
   return memory::desc({bytes}, memory::data_type::u8, memory::format_tag::a);
 }
 
+memory::desc WithDataType(const memory::desc& md, memory::data_type dt) {
+  dnnl_memory_desc_t d = md.data;
+  d.data_type = static_cast<dnnl_data_type_t>(dt);
+  return memory::desc(d);
+}
+
+size_t DataTypeSize(memory::data_type dt) {
+  switch (dt) {
+    case memory::data_type::f32:
+    case memory::data_type::s32: return 4;
+    case memory::data_type::bf16:
+    case memory::data_type::f16: return 2;
+    default: return 1;
+  }
+}
+
 bool IsPlain(const memory::desc& md) {
   const dnnl_memory_desc_t& d = md.data;
   if (d.format_kind != dnnl_blocked) return false;

@@ -32,6 +32,10 @@ memory::desc PlainDesc(const memory::dims& dims, memory::data_type type);
 // Row-major descriptor with the given per-dim strides (in elements).
 memory::desc StridedDesc(const memory::dims& dims, memory::data_type type, const memory::dims& strides);
 
+// `md` with another element type and the same dims and layout.
+memory::desc WithDataType(const memory::desc& md, memory::data_type dt);
+size_t DataTypeSize(memory::data_type dt);
+
 // True when `md` is dense row-major without blocking or padding (or is a byte descriptor).
 bool IsPlain(const memory::desc& md);
 

@@ -430,11 +430,15 @@ class PlanBuilder {
 
   StatusOr<memory> DefineOutputFrom(int op_index, std::string_view slot, int index, ir::DataType dtype,
                                     std::vector<int64_t> dims, const memory::desc& md, std::string_view in_slot,
-                                    int in_index) {
+                                    int in_index, memory::data_type init_type) {
     Q2I_ASSIGN_OR_RETURN(int in, RequireInputSlot(op_index, in_slot, in_index));
     const ir::Op& o = op(op_index);
     const Slot& src = plan_.slots[static_cast<size_t>(in)];
-    bool can_alias = !src.constant && SameLayout(src.info.md, md) && src.info.dtype == dtype && src.root >= 0;
+    if (DataTypeSize(init_type) != DataTypeSize(md.data_type())) {
+      return InternalError(o.DebugName(), ": initial contents of another element size than output ", slot);
+    }
+    const memory::desc init_md = WithDataType(md, init_type);
+    bool can_alias = !src.constant && src.root >= 0 && src.info.md.data_type() == init_type && SameLayout(src.info.md, init_md);
     if (can_alias) {
       // Every value sharing the buffer must die at this op, and no other input of this op may share it.
       int root = src.root;
@@ -466,12 +470,15 @@ class PlanBuilder {
     }
     Q2I_ASSIGN_OR_RETURN(memory out, DefineOutput(op_index, slot, index, dtype, std::move(dims), md));
     const int out_slot = value_slot_[static_cast<size_t>(OutputValue(op_index, slot, index))];
+    // The copy writes the initial contents through a view of the output's buffer typed `init_type`.
+    const int init_view = init_type == md.data_type() ? out_slot : NewViewSlot(out_slot, init_md);
+    const memory init_mem = plan_.slots[static_cast<size_t>(init_view)].mem;
     const Slot& s2 = plan_.slots[static_cast<size_t>(in)];
     try {
       Step step;
       step.kind = StepKind::kCopy;
       step.op_index = op_index;
-      step.call = PrimitiveCall(dnnl::reorder(s2.mem, out), {{DNNL_ARG_FROM, s2.mem}, {DNNL_ARG_TO, out}});
+      step.call = PrimitiveCall(dnnl::reorder(s2.mem, init_mem), {{DNNL_ARG_FROM, s2.mem}, {DNNL_ARG_TO, init_mem}});
       step.reads = {in};
       step.writes = {out_slot};
       step.label = "copy";
@@ -621,8 +628,10 @@ StatusOr<memory> PrepareContext::DefineOutputAlias(std::string_view slot, int in
 }
 StatusOr<memory> PrepareContext::DefineOutputFrom(std::string_view slot, int index, ir::DataType dtype,
                                                   std::vector<int64_t> dims, const memory::desc& md,
-                                                  std::string_view input_slot, int input_index) {
-  return builder_->DefineOutputFrom(op_index_, slot, index, dtype, std::move(dims), md, input_slot, input_index);
+                                                  std::string_view input_slot, int input_index,
+                                                  memory::data_type init_type) {
+  return builder_->DefineOutputFrom(op_index_, slot, index, dtype, std::move(dims), md, input_slot, input_index,
+                                    init_type);
 }
 Status PrepareContext::DefineOutputConstant(std::string_view slot, int index, ir::Tensor value) {
   return builder_->DefineOutputConstant(op_index_, slot, index, std::move(value));

@@ -86,11 +86,14 @@ class PrepareContext {
   // data is moved and the kernel need not run.
   StatusOr<memory> DefineOutputAlias(std::string_view slot, int index, std::vector<int64_t> dims,
                                      std::string_view input_slot, int input_index = 0);
-  // The output starts as a copy of an input in layout `md` (accumulating primitives: the residual of a
-  // conv's sum post-op). The executor reuses the input's buffer when the input dies here, else inserts a
-  // copy. Call after obtaining every other input memory of the op.
+  // The output starts with an input's values (accumulating primitives: the residual of a conv's sum
+  // post-op), stored in the output's layout `md` as element type `init_type` (the input's own type for a
+  // bitwise start of the same size, e.g. s8 values under a u8 output; else a converting copy). The
+  // executor reuses the input's buffer when the input dies here, else inserts a copy. Call after
+  // obtaining every other input memory of the op.
   StatusOr<memory> DefineOutputFrom(std::string_view slot, int index, ir::DataType dtype, std::vector<int64_t> dims,
-                                    const memory::desc& md, std::string_view input_slot, int input_index = 0);
+                                    const memory::desc& md, std::string_view input_slot, int input_index,
+                                    memory::data_type init_type);
   // The output's value is known now (shape, fill_constant, ...). `value` is plain.
   Status DefineOutputConstant(std::string_view slot, int index, ir::Tensor value);
 

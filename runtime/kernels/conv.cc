@@ -122,9 +122,8 @@ class ConvKernel : public Kernel {
           Q2I_ASSIGN_OR_RETURN(s_res, PositiveScale(op, "Scale_in_eltwise"));
         }
         sum_scale = post_scale / s_res;
-        if (FromDnnlType(dst_dt) != residual->dtype) {
-          return Unsupported(op.DebugName(), ": ResidualData of type ", ir::DataTypeName(residual->dtype),
-                             " with output type ", ir::DataTypeName(FromDnnlType(dst_dt)));
+        if (residual->dtype == ir::DataType::kFP32 && dst_dt != dt::f32) {
+          return Unsupported(op.DebugName(), ": a float32 ResidualData with an INT8 output (quantize it first)");
         }
       }
       if (act.name == "relu6" && act.commutes_with_scale) act.steps[0].beta *= s_out;
@@ -157,9 +156,14 @@ class ConvKernel : public Kernel {
 
     dnnl::primitive_attr attr;
     dnnl::post_ops ops;
+    // The residual starts in the destination buffer: bitwise when its element size matches the output's
+    // (s8 under u8: the sum post-op reads it as its own type), else converted to the output type.
+    dt init_dt = dst_dt;
     if (residual != nullptr) {
-      if (int8 && residual->dtype != ir::DataType::kFP32) {
-        ops.append_sum(sum_scale, 0, dst_dt);
+      const dt res_dt = *ToDnnlType(residual->dtype);
+      if (DataTypeSize(res_dt) == DataTypeSize(dst_dt)) init_dt = res_dt;
+      if (init_dt != dst_dt) {
+        ops.append_sum(sum_scale, 0, init_dt);
       } else {
         ops.append_sum(sum_scale);
       }
@@ -177,16 +181,19 @@ class ConvKernel : public Kernel {
 
     Q2I_ASSIGN_OR_RETURN(memory src_mem, ctx.InputMemoryAs("Input", 0, pd.src_desc()));
 
-    // Weights, once.
+    // Weights, once (INT8: quantized per output channel here, then reordered).
     memory weights;
     {
-      const dt user_dt = weights_int8 ? dt::s8 : dt::f32;
-      memory user(memory::desc(w_dims, user_dt, user_w_tag), ctx.engine(), const_cast<uint8_t*>(filter.raw_data()));
-      dnnl::primitive_attr rattr;
+      const ir::Tensor* wt = &filter;
+      ir::Tensor quantized;
       if (int8 && !weights_int8) {
-        rattr.set_output_scales(p.groups > 1 ? (1 << 0) | (1 << 1) : (1 << 0), w_scales);
+        Q2I_ASSIGN_OR_RETURN(std::vector<double> sw, PositiveScalesD(op, "Scale_weights", static_cast<size_t>(p.oc)));
+        quantized = QuantizeWeightsS8(filter, p.oc, filter.numel() / p.oc, sw);
+        wt = &quantized;
       }
-      Q2I_ASSIGN_OR_RETURN(weights, ctx.ReorderNow(user, pd.weights_desc(), rattr));
+      memory user(memory::desc(w_dims, int8 ? dt::s8 : dt::f32, user_w_tag), ctx.engine(),
+                  const_cast<uint8_t*>(wt->raw_data()));
+      Q2I_ASSIGN_OR_RETURN(weights, ctx.ReorderNow(user, pd.weights_desc()));
     }
     std::vector<std::pair<int, memory>> args = {{DNNL_ARG_SRC, src_mem}, {DNNL_ARG_WEIGHTS, weights}};
 
@@ -219,7 +226,7 @@ class ConvKernel : public Kernel {
     const ir::DataType out_type = FromDnnlType(dst_dt);
     if (residual != nullptr) {
       Q2I_ASSIGN_OR_RETURN(dst, ctx.DefineOutputFrom("Output", 0, out_type, {p.n, p.oc, p.oh, p.ow}, pd.dst_desc(),
-                                                     "ResidualData", 0));
+                                                     "ResidualData", 0, init_dt));
     } else {
       Q2I_ASSIGN_OR_RETURN(dst, ctx.DefineOutput("Output", 0, out_type, {p.n, p.oc, p.oh, p.ow}, pd.dst_desc()));
     }

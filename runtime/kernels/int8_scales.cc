@@ -1,5 +1,6 @@
 #include "runtime/kernels/int8_scales.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace q2i::runtime::kernels {
@@ -11,17 +12,30 @@ StatusOr<float> PositiveScale(const ir::Op& op, const std::string& name, std::op
 }
 
 StatusOr<std::vector<float>> PositiveScales(const ir::Op& op, const std::string& name, size_t n) {
+  Q2I_ASSIGN_OR_RETURN(std::vector<double> v, PositiveScalesD(op, name, n));
+  return std::vector<float>(v.begin(), v.end());
+}
+
+StatusOr<std::vector<double>> PositiveScalesD(const ir::Op& op, const std::string& name, size_t n) {
   Q2I_ASSIGN_OR_RETURN(std::vector<double> v, op.GetFloats(name, std::vector<double>{}));
   if (v.empty()) return InvalidModel(op.DebugName(), ": missing attribute ", name);
   if (v.size() == 1 && n > 1) v.assign(n, v[0]);
   if (v.size() != n) return InvalidModel(op.DebugName(), ": ", name, " has ", v.size(), " values, expected ", n);
-  std::vector<float> out;
-  out.reserve(n);
   for (double x : v) {
     if (!std::isfinite(x) || x <= 0) return InvalidModel(op.DebugName(), ": ", name, " has a value ", x, " (must be > 0)");
-    out.push_back(static_cast<float>(x));
   }
-  return out;
+  return v;
+}
+
+ir::Tensor QuantizeWeightsS8(const ir::Tensor& w, int64_t channels, int64_t inner, const std::vector<double>& scales) {
+  ir::Tensor q(ir::DataType::kInt8, w.dims());
+  const float* src = w.data<float>();
+  int8_t* dst = q.data<int8_t>();
+  for (int64_t i = 0; i < w.numel(); ++i) {
+    const double s = scales.size() == 1 ? scales[0] : scales[static_cast<size_t>((i / inner) % channels)];
+    dst[i] = static_cast<int8_t>(std::clamp(std::nearbyint(src[i] * s), -127.0, 127.0));
+  }
+  return q;
 }
 
 memory::data_type Int8OutputType(std::optional<ir::DataType> declared, bool force_fp32, memory::data_type fallback) {
@@ -43,12 +57,6 @@ ir::DataType FromDnnlType(memory::data_type dt) {
     case memory::data_type::f16: return ir::DataType::kFP16;
     default: return ir::DataType::kFP32;
   }
-}
-
-memory::desc WithDataType(const memory::desc& md, memory::data_type dt) {
-  dnnl_memory_desc_t d = md.data;
-  d.data_type = static_cast<dnnl_data_type_t>(dt);
-  return memory::desc(d);
 }
 
 }  // namespace q2i::runtime::kernels

@@ -15,12 +15,16 @@ StatusOr<float> PositiveScale(const ir::Op& op, const std::string& name, std::op
 // Per-channel scales: `n` values, or 1 value broadcast to n; every value finite and > 0.
 StatusOr<std::vector<float>> PositiveScales(const ir::Op& op, const std::string& name, size_t n);
 
+// Like PositiveScales, in double precision (weight quantization matches the quantize-weights pass).
+StatusOr<std::vector<double>> PositiveScalesD(const ir::Op& op, const std::string& name, size_t n);
+
+// INT8 weights as the quantize-weights pass computes them: q[i] = clamp(nearbyint(w[i] * s[c]), -127, 127)
+// with channel c = (i / inner) % channels.
+ir::Tensor QuantizeWeightsS8(const ir::Tensor& w, int64_t channels, int64_t inner, const std::vector<double>& scales);
+
 // The oneDNN type of an INT8 op's output: f32 when force_fp32 or the variable is declared FP32,
 // s8/u8 from the declared variable type, else `fallback`.
 memory::data_type Int8OutputType(std::optional<ir::DataType> declared, bool force_fp32, memory::data_type fallback);
 ir::DataType FromDnnlType(memory::data_type dt);
-
-// `md` with another element type and the same dims and layout.
-memory::desc WithDataType(const memory::desc& md, memory::data_type dt);
 
 }  // namespace q2i::runtime::kernels

@@ -205,10 +205,20 @@ class MatMulKernel : public Kernel {
     Q2I_ASSIGN_OR_RETURN(memory src, ctx.InputView(x_slot, 0, src_md));
     memory wei;
     if (y_const != nullptr) {
-      memory user(user_w_md, ctx.engine(), const_cast<uint8_t*>(y_const->raw_data()));
-      dnnl::primitive_attr rattr;
-      if (int8 && y_const->dtype() == ir::DataType::kFP32) rattr.set_output_scales(1 << (r - 1), w_scales);
-      Q2I_ASSIGN_OR_RETURN(wei, ctx.ReorderNow(user, pd.weights_desc(), rattr));
+      const ir::Tensor* wt = y_const;
+      ir::Tensor quantized;
+      if (int8 && y_const->dtype() == ir::DataType::kFP32) {
+        std::vector<double> sw(w_scales.begin(), w_scales.end());
+        if (type == "fc" || type == "mul" || op.HasAttr("Scale_weights")) {
+          Q2I_ASSIGN_OR_RETURN(sw, PositiveScalesD(op, op.HasAttr("Scale_weights") ? "Scale_weights" : "Scale_y",
+                                                   static_cast<size_t>(n)));
+        }
+        // N is the innermost stored dim, or the second innermost when Y is transposed.
+        quantized = QuantizeWeightsS8(*y_const, n, ty ? k : 1, sw);
+        wt = &quantized;
+      }
+      memory user(user_w_md, ctx.engine(), const_cast<uint8_t*>(wt->raw_data()));
+      Q2I_ASSIGN_OR_RETURN(wei, ctx.ReorderNow(user, pd.weights_desc()));
     } else {
       Q2I_ASSIGN_OR_RETURN(wei, ctx.InputView(y_slot, 0, user_w_md));
     }
@@ -216,11 +226,16 @@ class MatMulKernel : public Kernel {
     if (bias_info != nullptr) {
       const ir::Tensor* bias = ctx.InputConstant("Bias");
       if (bias != nullptr) {
-        if (bias->dtype() != ir::DataType::kFP32) return InvalidModel(op.DebugName(), ": Bias must be float32");
         memory b = ctx.NewOwnedMemory(bias_md);
         float* bd = DataOf<float>(b);
-        for (int64_t c = 0; c < n; ++c) {
-          bd[c] = int8 ? bias->data<float>()[c] * s_in * w_scales[static_cast<size_t>(c)] : bias->data<float>()[c];
+        if (bias->dtype() == ir::DataType::kInt32 && int8) {
+          for (int64_t c = 0; c < n; ++c) bd[c] = static_cast<float>(bias->data<int32_t>()[c]);  // accumulator domain
+        } else if (bias->dtype() == ir::DataType::kFP32) {
+          for (int64_t c = 0; c < n; ++c) {
+            bd[c] = int8 ? bias->data<float>()[c] * s_in * w_scales[static_cast<size_t>(c)] : bias->data<float>()[c];
+          }
+        } else {
+          return InvalidModel(op.DebugName(), ": Bias must be float32 (or int32 in an INT8 op)");
         }
         args.emplace_back(DNNL_ARG_BIAS, b);
       } else {
