@@ -284,23 +284,33 @@ class ConvKernel : public Kernel {
       w_dims = {p.groups, p.oc / p.groups, p.c / p.groups, p.kh, p.kw};
       user_w_tag = tag::giohw;
     }
-    memory::desc src_md(src_dims, dt::f32, tag::any), w_md(w_dims, dt::f32, tag::any), dst_md(dst_dims, dt::f32, tag::any);
     memory::desc bias_md({p.oc}, dt::f32, tag::x);
     const ValueInfo* bias_info = ctx.FindInput("Bias");
     const memory::dims strides = {p.strides[0], p.strides[1]};
     const memory::dims dil = {p.dilations[0] - 1, p.dilations[1] - 1};
     const memory::dims pl = {p.pad.top, p.pad.left}, pr = {pad_b, pad_r};
-    auto desc = bias_info ? dnnl::deconvolution_forward::desc(prop_kind::forward_inference,
-                                                              algorithm::deconvolution_direct, src_md, w_md, bias_md,
-                                                              dst_md, strides, dil, pl, pr)
-                          : dnnl::deconvolution_forward::desc(prop_kind::forward_inference,
-                                                              algorithm::deconvolution_direct, src_md, w_md, dst_md,
-                                                              strides, dil, pl, pr);
     dnnl::primitive_attr attr;
     dnnl::post_ops ops;
     AppendActivation(ops, act);
     attr.set_post_ops(ops);
-    dnnl::deconvolution_forward::primitive_desc pd(desc, attr, ctx.engine());
+    // NHWC like the convolutions around it (oneDNN's own choice is a blocked layout that is slower here and
+    // that broadcasting binary ops handle with reference code); any layout when NHWC has no implementation.
+    dnnl::deconvolution_forward::primitive_desc pd;
+    for (tag t : {tag::nhwc, tag::any}) {
+      memory::desc src_md(src_dims, dt::f32, t), w_md(w_dims, dt::f32, tag::any), dst_md(dst_dims, dt::f32, t);
+      auto desc = bias_info ? dnnl::deconvolution_forward::desc(prop_kind::forward_inference,
+                                                                algorithm::deconvolution_direct, src_md, w_md, bias_md,
+                                                                dst_md, strides, dil, pl, pr)
+                            : dnnl::deconvolution_forward::desc(prop_kind::forward_inference,
+                                                                algorithm::deconvolution_direct, src_md, w_md, dst_md,
+                                                                strides, dil, pl, pr);
+      try {
+        pd = dnnl::deconvolution_forward::primitive_desc(desc, attr, ctx.engine());
+        break;
+      } catch (const dnnl::error& e) {
+        if (t == tag::any) throw;
+      }
+    }
     Q2I_ASSIGN_OR_RETURN(memory src_mem, ctx.InputMemoryAs("Input", 0, pd.src_desc()));
     memory user(memory::desc(w_dims, dt::f32, user_w_tag), ctx.engine(), const_cast<uint8_t*>(filter.raw_data()));
     Q2I_ASSIGN_OR_RETURN(memory weights, ctx.ReorderNow(user, pd.weights_desc()));

@@ -5,6 +5,7 @@
 // Scale_x / Scale_y / Scale_out.
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "ir/op_kinds.h"
 #include "runtime/kernels/common.h"
@@ -65,6 +66,23 @@ StatusOr<std::vector<int64_t>> AlignForBroadcast(const ir::Op& op, const std::ve
 }
 
 namespace {
+
+// The format tag of a channel-blocked 4-D/5-D descriptor (nChw16c & co.), if it is one.
+std::optional<memory::format_tag> BlockedTagOf(const memory::desc& md) {
+  if (md.data.format_kind != dnnl_blocked || md.data.format_desc.blocking.inner_nblks == 0) return std::nullopt;
+  using tag = memory::format_tag;
+  const memory::dims dims = md.dims();
+  const tag candidates4[] = {tag::nChw16c, tag::nChw8c, tag::nChw4c};
+  const tag candidates5[] = {tag::nCdhw16c, tag::nCdhw8c, tag::nCdhw4c};
+  if (dims.size() == 4) {
+    for (tag t : candidates4)
+      if (memory::desc(dims, md.data_type(), t) == md) return t;
+  } else if (dims.size() == 5) {
+    for (tag t : candidates5)
+      if (memory::desc(dims, md.data_type(), t) == md) return t;
+  }
+  return std::nullopt;
+}
 
 class BinaryKernel : public Kernel {
  public:
@@ -142,6 +160,16 @@ class BinaryKernel : public Kernel {
         Q2I_ASSIGN_OR_RETURN(src1, ctx.InputMemoryAs(s1, 0, src0.get_desc()));
       } else {
         Q2I_ASSIGN_OR_RETURN(src1, ctx.InputMemory(s1));
+      }
+    } else if (auto blocked = BlockedTagOf(src0.get_desc())) {
+      // Broadcast operand of a blocked src0: the same blocked layout (a plain one sends oneDNN to
+      // reference code).
+      const memory::dims d1(a1.begin(), a1.end());
+      const memory::desc md1(d1, *ToDnnlType(v1.dtype), *blocked);
+      if (v1.dims == a1) {
+        Q2I_ASSIGN_OR_RETURN(src1, ctx.InputMemoryAs(s1, 0, md1));
+      } else {
+        Q2I_ASSIGN_OR_RETURN(src1, OperandMemory(ctx, s1, v1, a1));
       }
     } else {
       Q2I_ASSIGN_OR_RETURN(src1, OperandMemory(ctx, s1, v1, a1));
