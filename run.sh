@@ -9,8 +9,15 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 bash scripts/install_deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release > /dev/null
-cmake --build build -j"$(nproc)" --target save_quant_model sample_tester benchmark model_info make_demo quant_post
+echo "=== Building (log: build/build.log)"
+mkdir -p build
+if ! { cmake -S . -B build -DCMAKE_BUILD_TYPE=Release &&
+       cmake --build build -j"$(nproc)" --target save_quant_model sample_tester benchmark model_info make_demo \
+         quant_post; } > build/build.log 2>&1; then
+  tail -40 build/build.log
+  echo "run.sh: build failed" >&2
+  exit 1
+fi
 BIN=build/bin
 export GLOG_logtostderr=1
 
