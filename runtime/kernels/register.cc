@@ -3,7 +3,6 @@
 namespace q2i::runtime {
 
 void RegisterFp32Kernels(KernelRegistry& r) {
-  using kernels::RegisterConvKernels;
   const auto p = KernelPrecision::kFloat;
   kernels::RegisterConvKernels(r, p);
   kernels::RegisterPoolKernels(r, p);
@@ -13,6 +12,7 @@ void RegisterFp32Kernels(KernelRegistry& r) {
   kernels::RegisterNormKernels(r);
   kernels::RegisterShapeKernels(r, p);
   kernels::RegisterInterpKernels(r, p);
+  kernels::RegisterAccuracyKernels(r);
 }
 
 void RegisterFakeQuantKernels(KernelRegistry& r) { kernels::RegisterFakeQuantKernelSet(r); }

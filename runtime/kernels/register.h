@@ -26,5 +26,6 @@ void RegisterShapeKernels(KernelRegistry& r, KernelPrecision precision);
 void RegisterInterpKernels(KernelRegistry& r, KernelPrecision precision);
 void RegisterFakeQuantKernelSet(KernelRegistry& r);
 void RegisterQuantKernels(KernelRegistry& r);
+void RegisterAccuracyKernels(KernelRegistry& r);
 
 }  // namespace q2i::runtime::kernels

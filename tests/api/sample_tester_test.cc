@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <string>
 
+#include "converter/model_io.h"
 #include "data_prep/dataset.h"
 #include "data_prep/mnist.h"
 #include "tests/test_util/shared_data.h"
@@ -93,6 +94,81 @@ TEST(SampleTesterTest, LeNetAccuracyAndCompare) {
                         dir);
   ASSERT_EQ(r2.exit_code, 0) << r2.err;
   EXPECT_NE(r2.out.find("number of samples: 150"), std::string::npos) << r2.out;
+}
+
+// LeNet with Paddle's accuracy layer appended: inputs [image, label], outputs [softmax, acc top-1, acc top-5].
+fs::path LeNetWithAccuracyLayer(const fs::path& dir) {
+  auto p = converter::LoadModel({SharedPath("models/lenet_mnist_fp32"), "", ""});
+  if (!p.ok()) return {};
+  ir::Program& prog = *p;
+  const std::string probs = prog.FetchNames()[0];
+  ir::Var label;
+  label.name = "label";
+  label.dtype = ir::DataType::kInt64;
+  label.dims = {-1, 1};
+  prog.SetVar(label);
+  for (const char* v : {"top1_v", "top1_i", "top5_v", "top5_i", "acc1", "acc5"}) {
+    ir::Var var;
+    var.name = v;
+    prog.SetVar(var);
+  }
+  ir::Op feed("feed");
+  feed.SetInput("X", {"feed"});
+  feed.SetOutput("Out", {"label"});
+  feed.SetAttr("col", ir::Attribute::Int(1));
+  prog.InsertOp(0, std::move(feed));
+  prog.RemoveOpsIf([](const ir::Op& op) { return op.type() == "fetch"; });
+  for (int k : {1, 5}) {
+    const std::string v = k == 1 ? "top1_v" : "top5_v", i = k == 1 ? "top1_i" : "top5_i", a = k == 1 ? "acc1" : "acc5";
+    ir::Op topk("top_k");
+    topk.SetInput("X", {probs});
+    topk.SetOutput("Out", {v});
+    topk.SetOutput("Indices", {i});
+    topk.SetAttr("k", ir::Attribute::Int(k));
+    prog.AddOp(std::move(topk));
+    ir::Op acc("accuracy");
+    acc.SetInput("Out", {v});
+    acc.SetInput("Indices", {i});
+    acc.SetInput("Label", {"label"});
+    acc.SetOutput("Accuracy", {a});
+    prog.AddOp(std::move(acc));
+  }
+  int col = 0;
+  for (const std::string& name : {probs, std::string("acc1"), std::string("acc5")}) {
+    ir::Op fetch("fetch");
+    fetch.SetInput("X", {name});
+    fetch.SetOutput("Out", {"fetch"});
+    fetch.SetAttr("col", ir::Attribute::Int(col++));
+    prog.AddOp(std::move(fetch));
+  }
+  const fs::path out = dir / "lenet_acc";
+  if (!converter::SaveModel(prog, out, {}).ok()) return {};
+  return out;
+}
+
+TEST(SampleTesterTest, WithAccuracyLayer) {
+  REQUIRE_TESTER();
+  Q2I_REQUIRE_SHARED("models/lenet_mnist_fp32/__model__");
+  Q2I_REQUIRE_SHARED("data/mnist/t10k-images-idx3-ubyte.gz");
+  const fs::path dir = ScratchDir("tester_acc");
+  const fs::path data = WriteMnistSubset(dir, 500);
+  const fs::path model = LeNetWithAccuracyLayer(dir);
+  ASSERT_FALSE(data.empty() || model.empty());
+  Result with = RunTester("--infer_model=" + model.string() + " --infer_data=" + data.string() +
+                              " --batch_size=50 --with_accuracy_layer=true",
+                          dir);
+  ASSERT_EQ(with.exit_code, 0) << with.err;
+  Result without = RunTester("--infer_model=" + model.string() + " --infer_data=" + data.string() + " --batch_size=50",
+                             dir);
+  ASSERT_EQ(without.exit_code, 0) << without.err;
+  // Same accuracies whether the model or the tester computes them.
+  auto line = [](const std::string& out, const std::string& key) {
+    const size_t at = out.find(key);
+    return at == std::string::npos ? std::string() : out.substr(at, out.find('\n', at) - at);
+  };
+  EXPECT_EQ(line(with.out, "Top1 accuracy"), line(without.out, "Top1 accuracy")) << with.out << without.out;
+  EXPECT_EQ(line(with.out, "Top5 accuracy"), line(without.out, "Top5 accuracy"));
+  EXPECT_NE(line(with.out, "Top1 accuracy").find("0.9"), std::string::npos);
 }
 
 TEST(SampleTesterTest, BadFlagsAndDataGiveOneErrorLine) {

@@ -205,3 +205,27 @@ TEST(FillConstantTest, TypesAndValues) {
 
 }  // namespace
 }  // namespace q2i::testing
+
+namespace q2i::testing {
+namespace {
+
+TEST(AccuracyLayerTest, TopKAccuracyArgMax) {
+  ir::Tensor x = FloatTensor({3, 4}, {0.1f, 0.5f, 0.3f, 0.1f, 0.9f, 0.0f, 0.05f, 0.05f, 0.2f, 0.3f, 0.1f, 0.4f});
+  ir::Tensor label = ir::Tensor::FromVector<int64_t>({3, 1}, {2, 0, 1});
+  auto out = RunOps({{"x", x}, {"label", label}}, {},
+                    {{"top_k", {{"X", {"x"}}}, {{"Out", {"v"}}, {"Indices", {"i"}}}, {{"k", Attribute::Int(2)}}},
+                     {"accuracy", {{"Out", {"v"}}, {"Indices", {"i"}}, {"Label", {"label"}}},
+                      {{"Accuracy", {"acc"}}, {"Correct", {"c"}}, {"Total", {"t"}}}, {}},
+                     {"arg_max", {{"X", {"x"}}}, {{"Out", {"am"}}}, {{"axis", Attribute::Int(-1)}}}},
+                    {"v", "i", "acc", "c", "t", "am"});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_TRUE(TensorsNear((*out)[0], FloatTensor({3, 2}, {0.5f, 0.3f, 0.9f, 0.05f, 0.4f, 0.3f}), 0, 0));
+  EXPECT_TRUE(TensorsNear((*out)[1], ir::Tensor::FromVector<int64_t>({3, 2}, {1, 2, 0, 2, 3, 1}), 0, 0));
+  EXPECT_FLOAT_EQ((*out)[2].data<float>()[0], 3.f / 3.f);  // rows 0 (2 in top2), 1 (0), 2 (1)
+  EXPECT_EQ((*out)[3].data<int32_t>()[0], 3);
+  EXPECT_EQ((*out)[4].data<int32_t>()[0], 3);
+  EXPECT_TRUE(TensorsNear((*out)[5], ir::Tensor::FromVector<int64_t>({3}, {1, 0, 3}), 0, 0));
+}
+
+}  // namespace
+}  // namespace q2i::testing
