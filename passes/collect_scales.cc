@@ -8,7 +8,8 @@
 //     2. activation scales from fake quantize ops (s = 1/InScale[0], for X and Out) and from
 //        quantize_linear / dequantize_linear on activations (s = 1/Scale[0], for X and Y);
 //     3. `out_threshold` attributes (s = 1/T for every float output of the op; 0 means "none").
-//   Activation scales go to Var::quant (signed); weight thresholds to PassContext::weight_thresholds().
+//   Activation scales go to Var::quant (signed); weight thresholds to PassContext::weight_thresholds();
+//   the variables a fake quantizer covered to PassContext::fake_quantized_vars().
 // Errors: bit_length other than 8, a zero/negative/NaN threshold in a fake op (naming op and variable).
 #include <cmath>
 
@@ -123,6 +124,8 @@ class CollectScalesPass final : public Pass {
     Q2I_ASSIGN_OR_RETURN(double s, ScaleFromThreshold(TensorValues(*t)[0], op.DebugName() + " scale '" + scale_var + "'"));
     bool changed = SetIfAbsent(program, op.Input("X"), s);
     changed |= SetIfAbsent(program, op.Output(out_slot), s);
+    ctx.fake_quantized_vars().insert(op.Input("X"));
+    ctx.fake_quantized_vars().insert(op.Output(out_slot));
     if (changed) ctx.Count("activation_scales");
     return changed;
   }

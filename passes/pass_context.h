@@ -18,6 +18,9 @@ struct QuantizeOptions {
   std::set<std::string> ops_to_quantize;
   // Node ids (as printed in our dumps) of ops that must stay FP32.
   std::set<int64_t> op_ids_to_skip;
+  // Paddle's behaviour: relu-like outputs become u8 even when training quantized them as signed
+  // (finer steps, but no longer the quantizer the model was trained and validated with).
+  bool unsigned_relu_outputs = false;
 };
 
 struct Remark {
@@ -51,6 +54,9 @@ class PassContext {
   // (op id, variable) pairs where the op read the variable through a fake (de)quantize op in the
   // fake-quant model: the tensors training quantized. Recorded by remove-fake-quant.
   std::set<std::pair<int64_t, std::string>>& trained_quantized_inputs() { return trained_quantized_inputs_; }
+  // Variables whose scale comes from a fake quantizer (signed, as training simulated it). Recorded by
+  // collect-scales.
+  std::set<std::string>& fake_quantized_vars() { return fake_quantized_vars_; }
   // Ids of convs that absorbed a residual add whose residual input training did not quantize: their
   // residual stays FP32 (and so does their output). Recorded by fuse-conv-residual.
   std::set<int64_t>& fp32_residual_convs() { return fp32_residual_convs_; }
@@ -63,6 +69,7 @@ class PassContext {
   std::map<std::string, std::vector<double>> weight_thresholds_;
   std::set<std::pair<int64_t, std::string>> trained_quantized_inputs_;
   std::set<int64_t> fp32_residual_convs_;
+  std::set<std::string> fake_quantized_vars_;
 };
 
 }  // namespace q2i::passes

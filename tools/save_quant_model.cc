@@ -19,6 +19,8 @@ DEFINE_string(ops_to_quantize, "", "Comma-separated op types to quantize (empty:
 DEFINE_string(op_ids_to_skip, "", "Comma-separated op ids (as shown in the --debug dumps) that stay FP32");
 DEFINE_bool(debug, false, "Write quant_orig.dot and int8_<NN>_<pass>.dot after every pass (and .svg with graphviz)");
 DEFINE_string(debug_dir, ".", "Directory for the --debug dumps");
+DEFINE_bool(unsigned_relu, false,
+            "Paddle's behaviour: relu-like outputs as u8 even where training quantized them as signed s8");
 DEFINE_bool(save_int8_weights, false, "Store INT8 conv/fc weights as s8 and biases as s32 (about 4x smaller)");
 DEFINE_string(fp32_model_save_path, "", "Also write the same model cleaned and fused but not quantized");
 DEFINE_bool(pass_stats, false, "Print per-pass time and counters");
@@ -48,6 +50,7 @@ std::vector<std::string> SplitList(const std::string& s) {
 
 StatusOr<q2i::passes::QuantizeOptions> ParseQuantizeOptions() {
   q2i::passes::QuantizeOptions o;
+  o.unsigned_relu_outputs = FLAGS_unsigned_relu;
   for (const auto& t : SplitList(FLAGS_ops_to_quantize)) o.ops_to_quantize.insert(t);
   for (const auto& id : SplitList(FLAGS_op_ids_to_skip)) {
     char* end = nullptr;

@@ -284,3 +284,26 @@ TEST(OnnxFormatTest, ScalesAndInt8WeightsAreRecoveredAndLinearOpsRemoved) {
 
 }  // namespace
 }  // namespace q2i::passes
+
+namespace q2i::passes {
+namespace {
+
+TEST(MarkUnsignedTest, FakeQuantizedOutputsStaySignedUnlessAsked) {
+  ir::ProgramBuilder b;
+  b.Input("x", {1, 4});
+  b.AddOp("relu", {{"X", {"x"}}}, {{"Out", {"y"}}});
+  b.Output("y");
+  ir::Program p = b.Build();
+  p.FindVar("y")->quant = ir::QuantScale{{0.5}, false};
+  PassContext faithful;
+  faithful.fake_quantized_vars().insert("y");
+  EXPECT_FALSE(RunPassOk(*CreateMarkUnsignedPass(), p, &faithful));
+  EXPECT_FALSE(p.FindVar("y")->quant->is_unsigned);
+  PassContext paddle(QuantizeOptions{.ops_to_quantize = {}, .op_ids_to_skip = {}, .unsigned_relu_outputs = true});
+  paddle.fake_quantized_vars().insert("y");
+  EXPECT_TRUE(RunPassOk(*CreateMarkUnsignedPass(), p, &paddle));
+  EXPECT_TRUE(p.FindVar("y")->quant->is_unsigned);
+}
+
+}  // namespace
+}  // namespace q2i::passes
