@@ -21,7 +21,7 @@ DEFINE_bool(debug, false, "Write quant_orig.dot and int8_<NN>_<pass>.dot after e
 DEFINE_string(debug_dir, ".", "Directory for the --debug dumps");
 DEFINE_bool(unsigned_relu, false,
             "Paddle's behaviour: relu-like outputs as u8 even where training quantized them as signed s8");
-DEFINE_bool(save_int8_weights, false, "Store INT8 conv/fc weights as s8 and biases as s32 (about 4x smaller)");
+DEFINE_bool(save_int8_weights, false, "Store INT8 conv/fc filters as s8 (about 4x smaller; identical results)");
 DEFINE_string(fp32_model_save_path, "", "Also write the same model cleaned and fused but not quantized");
 DEFINE_bool(pass_stats, false, "Print per-pass time and counters");
 DEFINE_bool(remarks, false, "Print every remark (why a pattern did not apply, why an op stayed FP32)");
