@@ -6,6 +6,7 @@
 
 namespace q2i::testing {
 
+// -1 when not counting (AddressSanitizer builds).
 int64_t NewCallCount();
 
 }  // namespace q2i::testing
