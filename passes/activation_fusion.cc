@@ -62,6 +62,13 @@ StatusOr<bool> FuseActivationsInto(ir::Program& program, PassContext& ctx, const
       ctx.AddRemark(act, why.empty() ? producer_type + " cannot fuse " + act.type() + " with these attributes" : why);
       continue;
     }
+    // Training quantized the pre-activation tensor and then the activation's output again: remember
+    // the first scale (relu-like activations commute with it) so the INT8 op can round twice as well.
+    const ir::Var* pre = program.FindVar(producer->Output(out_slot));
+    if (pre != nullptr && pre->quant && ctx.fake_quantized_vars().count(pre->name) &&
+        (f.type == "relu" || f.type == "relu6")) {
+      ctx.pre_activation_scales()[producer->id()] = *pre->quant;
+    }
     program.RemoveVar(producer->Output(out_slot));
     producer->SetOutput(out_slot, {act.Output("Out")});
     program.RemoveOp(&act);

@@ -6,7 +6,10 @@
 //     channel), Scale_in_eltwise; Scale_out + dequantize when the output has a scale, otherwise
 //     force_fp32_output. The residual stays FP32 (and the output FP32, so the sum happens in FP32) when
 //     training added it unquantized (PassContext::fp32_residual_convs()), when it has no scale, or when
-//     its signedness differs from the output's;
+//     its signedness differs from the output's. When training rounded the pre-activation tensor of a
+//     fused relu with another scale (PassContext::pre_activation_scales()), the conv writes at that
+//     scale and squash-quant leaves the requantize to the output's scale in place (two roundings, as
+//     in training);
 //   - fc: Input and W scales; Scale_in, Scale_weights, Scale_out / force_fp32_output;
 //   - pool2d: X and Out scales, equal (propagate-scales makes them so);
 //   - concat: Out scale, used for every input;
@@ -95,7 +98,16 @@ class InsertQuantDequantPass final : public Pass {
     }
     const ir::QuantScale in = *qi, w = *qw;
     const std::optional<ir::QuantScale> r = int8_residual ? std::optional(*qr) : std::nullopt;
-    const std::optional<ir::QuantScale> out = qo ? std::optional(*qo) : std::nullopt;
+    std::optional<ir::QuantScale> out = qo ? std::optional(*qo) : std::nullopt;
+    if (out) {
+      // Training rounded the pre-activation tensor first: the op writes at that scale (signed, as
+      // training had it) and a requantize to the output's scale repeats the second rounding.
+      auto pre = ctx.pre_activation_scales().find(op.id());
+      if (pre != ctx.pre_activation_scales().end() && !(pre->second == *out)) {
+        out = pre->second;
+        ctx.double_rounding_ops().insert(op.id());
+      }
+    }
     op.SetAttr("Scale_in", ir::Attribute::Float(QuantizeInput(p, op, "Input", 0, in)));
     op.SetAttr("Scale_weights", ir::Attribute::Floats(WeightScales(w)));
     if (r) op.SetAttr("Scale_in_eltwise", ir::Attribute::Float(QuantizeInput(p, op, "ResidualData", 0, *r)));

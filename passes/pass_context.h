@@ -57,6 +57,11 @@ class PassContext {
   // Variables whose scale comes from a fake quantizer (signed, as training simulated it). Recorded by
   // collect-scales.
   std::set<std::string>& fake_quantized_vars() { return fake_quantized_vars_; }
+  // Scale training applied to the input of a relu-like activation now fused into the op with this id
+  // (training rounded twice: before the activation and after it). Recorded by the activation fusions.
+  std::map<int64_t, ir::QuantScale>& pre_activation_scales() { return pre_activation_scales_; }
+  // Ops that write at their pre-activation scale and must keep the requantize after them.
+  std::set<int64_t>& double_rounding_ops() { return double_rounding_ops_; }
   // Ids of convs that absorbed a residual add whose residual input training did not quantize: their
   // residual stays FP32 (and so does their output). Recorded by fuse-conv-residual.
   std::set<int64_t>& fp32_residual_convs() { return fp32_residual_convs_; }
@@ -70,6 +75,8 @@ class PassContext {
   std::set<std::pair<int64_t, std::string>> trained_quantized_inputs_;
   std::set<int64_t> fp32_residual_convs_;
   std::set<std::string> fake_quantized_vars_;
+  std::map<int64_t, ir::QuantScale> pre_activation_scales_;
+  std::set<int64_t> double_rounding_ops_;
 };
 
 }  // namespace q2i::passes

@@ -235,3 +235,55 @@ TEST(InsertQuantDequantTest, ResidualStaysFp32WhenTrainingAddedItInFullPrecision
 
 }  // namespace
 }  // namespace q2i::passes
+
+namespace q2i::passes {
+namespace {
+
+TEST(DoubleRoundingTest, PreActivationScaleKeepsARequantizeAfterTheConv) {
+  ir::ProgramBuilder b;
+  b.Input("x", {1, 2, 4, 4});
+  b.Param("w", testing::RandomTensor({2, 2, 1, 1}, 1));
+  b.AddOp("conv2d", {{"Input", {"x"}}, {"Filter", {"w"}}}, {{"Output", {"c"}}},
+          {{"fuse_activation", ir::Attribute::String("")}});
+  b.AddOp("relu", {{"X", {"c"}}}, {{"Out", {"y"}}});
+  b.AddOp("conv2d", {{"Input", {"y"}}, {"Filter", {"w"}}}, {{"Output", {"z"}}});
+  b.Output("z");
+  ir::Program p = b.Build();
+  p.FindVar("x")->quant = ir::QuantScale{{0.5}, false};
+  p.FindVar("c")->quant = ir::QuantScale{{0.25}, false};  // training rounded the relu input at 0.25
+  p.FindVar("y")->quant = ir::QuantScale{{0.5}, false};   // and the relu output at 0.5
+  p.FindVar("w")->quant = ir::QuantScale{{1.0, 1.0}, false};
+  PassContext ctx;
+  ctx.fake_quantized_vars() = {"x", "c", "y"};
+  ASSERT_TRUE(RunPassOk(*CreateFuseConvActivationPass(), p, &ctx));
+  ASSERT_TRUE(RunPassOk(*CreatePlaceInt8Pass(), p, &ctx));
+  ASSERT_TRUE(RunPassOk(*CreateInsertQuantDequantPass(), p, &ctx));
+  ASSERT_TRUE(RunPassOk(*CreateSquashQuantPass(), p, &ctx));
+  EXPECT_EQ(OpTypes(p), "feed,quantize,conv2d,requantize,conv2d,fetch");
+  EXPECT_FLOAT_EQ(FindOp(p, "conv2d")->GetFloat("Scale_out").value(), 0.25f * 127);
+  EXPECT_FLOAT_EQ(FindOp(p, "requantize")->GetFloat("Scale_out").value(), 0.5f * 127);
+}
+
+TEST(DoubleRoundingTest, NoPreActivationScaleNoRequantize) {
+  ir::ProgramBuilder b;
+  b.Input("x", {1, 2, 4, 4});
+  b.Param("w", testing::RandomTensor({2, 2, 1, 1}, 1));
+  b.AddOp("conv2d", {{"Input", {"x"}}, {"Filter", {"w"}}}, {{"Output", {"c"}}},
+          {{"fuse_activation", ir::Attribute::String("")}});
+  b.AddOp("relu", {{"X", {"c"}}}, {{"Out", {"y"}}});
+  b.AddOp("conv2d", {{"Input", {"y"}}, {"Filter", {"w"}}}, {{"Output", {"z"}}});
+  b.Output("z");
+  ir::Program p = b.Build();
+  p.FindVar("x")->quant = ir::QuantScale{{0.5}, false};
+  p.FindVar("y")->quant = ir::QuantScale{{0.5}, false};
+  p.FindVar("w")->quant = ir::QuantScale{{1.0, 1.0}, false};
+  PassContext ctx;
+  ASSERT_TRUE(RunPassOk(*CreateFuseConvActivationPass(), p, &ctx));
+  ASSERT_TRUE(RunPassOk(*CreatePlaceInt8Pass(), p, &ctx));
+  ASSERT_TRUE(RunPassOk(*CreateInsertQuantDequantPass(), p, &ctx));
+  ASSERT_TRUE(RunPassOk(*CreateSquashQuantPass(), p, &ctx));
+  EXPECT_EQ(OpTypes(p), "feed,quantize,conv2d,conv2d,fetch");
+}
+
+}  // namespace
+}  // namespace q2i::passes
