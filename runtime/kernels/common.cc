@@ -103,6 +103,17 @@ void AppendActivation(dnnl::post_ops& ops, const Activation& act) {
   for (const EltwiseStep& s : act.steps) ops.append_eltwise(1.f, s.alg, s.alpha, s.beta);
 }
 
+void ScaleActivationOutput(Activation& act, float scale) {
+  if (scale == 1.f) return;
+  if (act.name == "hard_sigmoid" && act.steps.size() == 2) {
+    act.steps[0].alpha *= scale;  // slope
+    act.steps[0].beta *= scale;   // offset
+    act.steps[1].beta *= scale;   // clip upper bound
+    return;
+  }
+  act.steps.push_back({algorithm::eltwise_linear, scale, 0.f});
+}
+
 StatusOr<int> NormalizeAxis(const ir::Op& op, int64_t axis, int rank, const char* what) {
   const int64_t a = axis < 0 ? axis + rank : axis;
   if (a < 0 || a >= std::max(rank, 1)) {

@@ -55,6 +55,10 @@ StatusOr<Activation> FusedActivation(const ir::Op& op);
 // Appends the activation to `ops`; `out_scale` (INT8) multiplies the result (an eltwise_linear step,
 // or folded into relu6's bound when the activation commutes).
 void AppendActivation(dnnl::post_ops& ops, const Activation& act);
+// Makes `act` also multiply its result by `scale` > 0 (INT8 outputs of activations that do not commute
+// with scaling): folded into hard_sigmoid's linear + clip (oneDNN 2.6 drops an eltwise_linear post-op
+// that follows eltwise_clip in INT8 convolutions), else an eltwise_linear step.
+void ScaleActivationOutput(Activation& act, float scale);
 
 // Normalizes a possibly negative axis into [0, rank); error naming the op when out of range.
 StatusOr<int> NormalizeAxis(const ir::Op& op, int64_t axis, int rank, const char* what = "axis");

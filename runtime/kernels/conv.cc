@@ -168,8 +168,8 @@ class ConvKernel : public Kernel {
         ops.append_sum(sum_scale);
       }
     }
+    if (int8 && !act.commutes_with_scale) ScaleActivationOutput(act, s_out);
     AppendActivation(ops, act);
-    if (int8 && !act.commutes_with_scale && s_out != 1.f) ops.append_eltwise(1.f, algorithm::eltwise_linear, s_out, 0.f);
     attr.set_post_ops(ops);
     if (int8) attr.set_output_scales(1 << 1, out_scales);
 

@@ -173,7 +173,7 @@ class MatMulKernel : public Kernel {
       out_scales.resize(static_cast<size_t>(n));
       for (size_t c = 0; c < out_scales.size(); ++c) out_scales[c] = alpha * post / (s_in * w_scales[c]);
       if (act.name == "relu6") act.steps[0].beta *= s_out;
-      if (!act.commutes_with_scale && s_out != 1.f) act.steps.push_back({dnnl::algorithm::eltwise_linear, s_out, 0.f});
+      if (!act.commutes_with_scale) ScaleActivationOutput(act, s_out);
     } else if (x->dtype != ir::DataType::kFP32 || y->dtype != ir::DataType::kFP32) {
       return InvalidModel(op.DebugName(), ": FP32 ", type, " needs FP32 operands");
     }

@@ -149,6 +149,8 @@ TEST_P(Int8ConvTest, MatchesReference) {
   if (c.act == "relu") real = ref::Unary(real, "relu");
   if (c.act == "relu6") real = ref::Unary(real, "relu6", 1.5f);
   if (c.act == "hard_swish") real = ref::Unary(real, "hard_swish", 6, 6, 3);
+  if (c.act == "hard_sigmoid") real = ref::Unary(real, "hard_sigmoid", 0.2f, 0.5f);
+  if (c.act == "sigmoid") real = ref::Unary(real, "sigmoid");
 
   ir::ProgramBuilder::Attrs attrs = {{"paddings", Attribute::Ints({1, 1})},
                                      {"groups", Attribute::Int(c.groups)},
@@ -158,7 +160,8 @@ TEST_P(Int8ConvTest, MatchesReference) {
                                      {"Scale_out", Attribute::Float(s_out)},
                                      {"force_fp32_output", Attribute::Bool(c.force_fp32)},
                                      {"fuse_activation", Attribute::String(c.act)},
-                                     {"fuse_alpha", Attribute::Float(1.5f)}};
+                                     {"fuse_alpha", Attribute::Float(c.act == "hard_sigmoid" ? 0.2f : 1.5f)},
+                                     {"fuse_beta", Attribute::Float(c.act == "hard_sigmoid" ? 0.5f : 0.f)}};
   OpCall op{"conv2d", {{"Input", {"x"}}, {"Filter", {"w"}}, {"Bias", {"b"}}}, {{"Output", {"y"}}}, attrs};
   Named feeds = {{"x", xq}};
   if (c.residual) {
@@ -181,6 +184,9 @@ INSTANTIATE_TEST_SUITE_P(
                       Int8ConvCase{DataType::kUInt8, DataType::kUInt8, "relu"},
                       Int8ConvCase{DataType::kUInt8, DataType::kUInt8, "relu6"},
                       Int8ConvCase{DataType::kInt8, DataType::kInt8, "hard_swish"},
+                      Int8ConvCase{DataType::kUInt8, DataType::kInt8, "hard_sigmoid"},
+                      Int8ConvCase{DataType::kUInt8, DataType::kUInt8, "hard_sigmoid"},
+                      Int8ConvCase{DataType::kInt8, DataType::kInt8, "sigmoid"},
                       Int8ConvCase{DataType::kUInt8, DataType::kFP32, "", false, true},
                       Int8ConvCase{DataType::kUInt8, DataType::kUInt8, "relu", true},   // s8 residual under u8
                       Int8ConvCase{DataType::kInt8, DataType::kInt8, "", true},
