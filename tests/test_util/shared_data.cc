@@ -1,5 +1,9 @@
 #include "tests/test_util/shared_data.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <mutex>
 
@@ -29,6 +33,28 @@ fs::path ScratchDir(const std::string& name) {
   return dir;
 }
 
+namespace {
+// An exclusive lock on a file, held for the object's life: `ctest -j` runs test processes in parallel
+// and two of them may fill the same model.
+class FileLock {
+ public:
+  explicit FileLock(const fs::path& path) : fd_(::open(path.c_str(), O_CREAT | O_RDWR, 0644)) {
+    if (fd_ >= 0) ::flock(fd_, LOCK_EX);
+  }
+  ~FileLock() {
+    if (fd_ >= 0) {
+      ::flock(fd_, LOCK_UN);
+      ::close(fd_);
+    }
+  }
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ private:
+  int fd_;
+};
+}  // namespace
+
 fs::path FilledModelCopy(const std::string& name) {
   static std::mutex mu;
   std::lock_guard<std::mutex> lock(mu);
@@ -36,6 +62,8 @@ fs::path FilledModelCopy(const std::string& name) {
   fs::path dst = fs::path(Q2I_BINARY_DIR) / "filled_models" / name;
   fs::path stamp = dst / ".filled";
   std::error_code ec;
+  fs::create_directories(dst.parent_path(), ec);
+  FileLock file_lock(dst.parent_path() / (name + ".lock"));
   if (fs::exists(stamp, ec)) return dst;
   if (!fs::exists(src, ec)) return {};
   fs::remove_all(dst, ec);
