@@ -13,6 +13,7 @@
 
 #include "converter/model_io.h"
 #include "runtime/executor.h"
+#include "support/text.h"
 
 DEFINE_string(fp32_model, "", "FP32 model directory (e.g. from save_quant_model --fp32_model_save_path)");
 DEFINE_string(int8_model, "", "INT8 model directory (from save_quant_model)");
@@ -33,19 +34,6 @@ int Fail(const Status& st) {
   return 1;
 }
 
-StatusOr<std::vector<int64_t>> ParseDims(const std::string& s) {
-  std::vector<int64_t> dims;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    char* end = nullptr;
-    long long v = std::strtoll(item.c_str(), &end, 10);
-    if (item.empty() || *end != '\0' || v <= 0) return q2i::InvalidArgument("--input_shape: bad dimension '", item, "'");
-    dims.push_back(v);
-  }
-  return dims;
-}
-
 // The feed's dims with the batch set and unknown dims taken from --input_shape.
 StatusOr<std::vector<int64_t>> FeedDims(const q2i::ir::Program& p, const std::string& feed) {
   const q2i::ir::Var* v = p.FindVar(feed);
@@ -53,7 +41,7 @@ StatusOr<std::vector<int64_t>> FeedDims(const q2i::ir::Program& p, const std::st
   std::vector<int64_t> dims = v->dims;
   dims[0] = FLAGS_batch_size;
   if (!FLAGS_input_shape.empty()) {
-    Q2I_ASSIGN_OR_RETURN(auto sample, ParseDims(FLAGS_input_shape));
+    Q2I_ASSIGN_OR_RETURN(auto sample, q2i::ParsePositiveDims(FLAGS_input_shape, "--input_shape"));
     if (sample.size() + 1 != dims.size())
       return q2i::InvalidArgument("--input_shape has ", sample.size(), " dims, feed '", feed, "' needs ", dims.size() - 1);
     std::copy(sample.begin(), sample.end(), dims.begin() + 1);

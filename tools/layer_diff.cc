@@ -16,6 +16,7 @@
 #include "converter/model_io.h"
 #include "ir/graph_index.h"
 #include "runtime/executor.h"
+#include "support/text.h"
 
 DEFINE_string(model_a, "", "Reference model (e.g. the fake-quant model)");
 DEFINE_string(model_b, "", "Model to compare (e.g. its INT8 conversion)");
@@ -68,13 +69,7 @@ Program WithFetches(const Program& p, const std::vector<std::string>& names) {
 
 StatusOr<std::vector<int64_t>> InputDims(const Program& p) {
   if (!FLAGS_input_shape.empty()) {
-    std::vector<int64_t> d;
-    std::stringstream ss(FLAGS_input_shape);
-    std::string item;
-    while (std::getline(ss, item, ',')) d.push_back(std::strtoll(item.c_str(), nullptr, 10));
-    for (int64_t x : d)
-      if (x <= 0) return q2i::InvalidArgument("--input_shape: dims must be positive");
-    return d;
+    return q2i::ParsePositiveDims(FLAGS_input_shape, "--input_shape");
   }
   const auto feeds = p.FeedNames();
   if (feeds.size() != 1) return q2i::Unsupported("models with ", feeds.size(), " inputs");

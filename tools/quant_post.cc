@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "calibration/quant_post.h"
+#include "support/text.h"
 #include "converter/model_io.h"
 #include "data_prep/dataset.h"
 #include "data_prep/progress_bar.h"
@@ -49,31 +50,6 @@ int Fail(const Status& st) {
   return 1;
 }
 
-std::vector<std::string> SplitList(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    item.erase(0, item.find_first_not_of(" \t"));
-    item.erase(item.find_last_not_of(" \t") + 1);
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
-StatusOr<std::vector<int64_t>> ParseShape(const std::string& s) {
-  std::vector<int64_t> dims;
-  for (const auto& item : SplitList(s)) {
-    char* end = nullptr;
-    const long long v = std::strtoll(item.c_str(), &end, 10);
-    if (end == item.c_str() || *end != '\0' || v <= 0)
-      return q2i::InvalidArgument("--input_shape: '", item, "' is not a positive integer");
-    dims.push_back(v);
-  }
-  if (dims.empty()) return q2i::InvalidArgument("--input_shape is empty");
-  return dims;
-}
-
 StatusOr<cal::QuantPostOptions> ParseOptions() {
   cal::QuantPostOptions o;
   Q2I_ASSIGN_OR_RETURN(o.algo, cal::ParseAlgo(FLAGS_algo));
@@ -83,7 +59,7 @@ StatusOr<cal::QuantPostOptions> ParseOptions() {
   Q2I_ASSIGN_OR_RETURN(o.weight_quantize_type, cal::ParseWeightQuantizeType(FLAGS_weight_quantize_type));
   Q2I_ASSIGN_OR_RETURN(o.activation_quantize_type, cal::ParseActivationQuantizeType(FLAGS_activation_quantize_type));
   o.plan.quantizable_op_types.clear();
-  for (const auto& t : SplitList(FLAGS_quantizable_op_type)) {
+  for (const auto& t : q2i::SplitList(FLAGS_quantizable_op_type)) {
     if (!cal::SupportedQuantizableOpTypes().count(t)) {
       std::string supported;
       for (const auto& s : cal::SupportedQuantizableOpTypes()) supported += (supported.empty() ? "" : ", ") + s;
@@ -92,7 +68,7 @@ StatusOr<cal::QuantPostOptions> ParseOptions() {
     o.plan.quantizable_op_types.insert(t);
   }
   if (o.plan.quantizable_op_types.empty()) return q2i::InvalidArgument("--quantizable_op_type is empty");
-  for (const auto& t : SplitList(FLAGS_skip_tensor_list)) o.plan.skip_tensors.insert(t);
+  for (const auto& t : q2i::SplitList(FLAGS_skip_tensor_list)) o.plan.skip_tensors.insert(t);
   if (FLAGS_batch_size <= 0) return q2i::InvalidArgument("--batch_size must be positive");
   if (FLAGS_batch_num < 0) return q2i::InvalidArgument("--batch_num must be >= 0");
   return o;
@@ -100,7 +76,7 @@ StatusOr<cal::QuantPostOptions> ParseOptions() {
 
 // The shape of one sample: --input_shape, else the feed variable's dims without the batch dim.
 StatusOr<std::optional<std::vector<int64_t>>> SampleDims(const q2i::ir::Program& program, const std::string& feed) {
-  if (!FLAGS_input_shape.empty()) return std::optional<std::vector<int64_t>>(*ParseShape(FLAGS_input_shape));
+  if (!FLAGS_input_shape.empty()) return std::optional<std::vector<int64_t>>(*q2i::ParsePositiveDims(FLAGS_input_shape, "--input_shape"));
   const q2i::ir::Var* v = program.FindVar(feed);
   if (v == nullptr || v->dims.size() < 2) return std::optional<std::vector<int64_t>>();
   std::vector<int64_t> dims(v->dims.begin() + 1, v->dims.end());
@@ -113,7 +89,7 @@ Status Run() {
   if (FLAGS_model_dir.empty()) return q2i::InvalidArgument("--model_dir is required");
   if (FLAGS_calib_data.empty()) return q2i::InvalidArgument("--calib_data is required");
   if (FLAGS_save_model_path.empty()) return q2i::InvalidArgument("--save_model_path is required");
-  if (!FLAGS_input_shape.empty()) Q2I_RETURN_IF_ERROR(ParseShape(FLAGS_input_shape).status());
+  if (!FLAGS_input_shape.empty()) Q2I_RETURN_IF_ERROR(q2i::ParsePositiveDims(FLAGS_input_shape, "--input_shape").status());
   Q2I_ASSIGN_OR_RETURN(cal::QuantPostOptions options, ParseOptions());
 #ifndef Q2I_HAVE_RUNTIME
   return q2i::Unsupported("quant_post was built without the runtime executor (runtime/)");

@@ -20,6 +20,7 @@
 #include "data_prep/dataset.h"
 #include "data_prep/progress_bar.h"
 #include "passes/pass_context.h"
+#include "support/text.h"
 #include "passes/pass_manager.h"
 #include "passes/pipelines.h"
 
@@ -48,26 +49,6 @@ int Fail(const std::string& message) {
   return 1;
 }
 
-q2i::StatusOr<std::vector<int64_t>> ParseDims(const std::string& text) {
-  std::vector<int64_t> dims;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    size_t used = 0;
-    long long v = 0;
-    try {
-      v = std::stoll(item, &used);
-    } catch (...) {
-      used = 0;
-    }
-    if (used == 0 || used != item.size() || v <= 0) {
-      return q2i::InvalidArgument("--input_shape '", text, "' must be positive integers separated by commas");
-    }
-    dims.push_back(v);
-  }
-  if (dims.empty()) return q2i::InvalidArgument("--input_shape is empty");
-  return dims;
-}
 
 q2i::StatusOr<std::unique_ptr<q2i::api::Predictor>> LoadPredictor(const std::string& dir, const std::string& model_file,
                                                                  const std::string& params_file, bool analysis) {
@@ -123,7 +104,7 @@ int main(int argc, char** argv) {
   }
   std::vector<int64_t> sample_dims;
   if (!FLAGS_input_shape.empty()) {
-    auto d = ParseDims(FLAGS_input_shape);
+    auto d = q2i::ParsePositiveDims(FLAGS_input_shape, "--input_shape");
     if (!d.ok()) return Fail(d.status().message());
     sample_dims = *d;
   } else {

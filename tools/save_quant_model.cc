@@ -8,6 +8,7 @@
 
 #include "converter/model_io.h"
 #include "passes/pipelines.h"
+#include "support/text.h"
 
 DEFINE_string(quant_model_path, "", "Input fake-quant model (directory, <prefix> or .pdmodel file)");
 DEFINE_string(quant_model_filename, "", "Program file name inside --quant_model_path (default: detect)");
@@ -36,23 +37,11 @@ int Fail(const Status& st) {
   return 1;
 }
 
-std::vector<std::string> SplitList(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    item.erase(0, item.find_first_not_of(" \t"));
-    item.erase(item.find_last_not_of(" \t") + 1);
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
 StatusOr<q2i::passes::QuantizeOptions> ParseQuantizeOptions() {
   q2i::passes::QuantizeOptions o;
   o.unsigned_relu_outputs = FLAGS_unsigned_relu;
-  for (const auto& t : SplitList(FLAGS_ops_to_quantize)) o.ops_to_quantize.insert(t);
-  for (const auto& id : SplitList(FLAGS_op_ids_to_skip)) {
+  for (const auto& t : q2i::SplitList(FLAGS_ops_to_quantize)) o.ops_to_quantize.insert(t);
+  for (const auto& id : q2i::SplitList(FLAGS_op_ids_to_skip)) {
     char* end = nullptr;
     long long v = std::strtoll(id.c_str(), &end, 10);
     if (end == id.c_str() || *end != '\0') return q2i::InvalidArgument("--op_ids_to_skip: '", id, "' is not an integer");
