@@ -6,10 +6,10 @@
 //     channel), Scale_in_eltwise; Scale_out + dequantize when the output has a scale, otherwise
 //     force_fp32_output. The residual stays FP32 (and the output FP32, so the sum happens in FP32) when
 //     training added it unquantized (PassContext::fp32_residual_convs()), when it has no scale, or when
-//     its signedness differs from the output's. When training rounded the pre-activation tensor of a
-//     fused relu with another scale (PassContext::pre_activation_scales()), the conv writes at that
-//     scale and squash-quant leaves the requantize to the output's scale in place (two roundings, as
-//     in training);
+//     its signedness differs from the output's. With QuantizeOptions::double_rounding, when training
+//     rounded the pre-activation tensor of a fused relu with another scale
+//     (PassContext::pre_activation_scales()), the conv writes at that scale and squash-quant leaves the
+//     requantize to the output's scale in place (two roundings, as in training);
 //   - fc: Input and W scales; Scale_in, Scale_weights, Scale_out / force_fp32_output;
 //   - pool2d: X and Out scales, equal (propagate-scales makes them so);
 //   - concat: Out scale, used for every input;
@@ -103,7 +103,7 @@ class InsertQuantDequantPass final : public Pass {
       // Training rounded the pre-activation tensor first: the op writes at that scale (signed, as
       // training had it) and a requantize to the output's scale repeats the second rounding.
       auto pre = ctx.pre_activation_scales().find(op.id());
-      if (pre != ctx.pre_activation_scales().end() && !(pre->second == *out)) {
+      if (ctx.options().double_rounding && pre != ctx.pre_activation_scales().end() && !(pre->second == *out)) {
         out = pre->second;
         ctx.double_rounding_ops().insert(op.id());
       }

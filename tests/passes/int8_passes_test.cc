@@ -253,7 +253,8 @@ TEST(DoubleRoundingTest, PreActivationScaleKeepsARequantizeAfterTheConv) {
   p.FindVar("c")->quant = ir::QuantScale{{0.25}, false};  // training rounded the relu input at 0.25
   p.FindVar("y")->quant = ir::QuantScale{{0.5}, false};   // and the relu output at 0.5
   p.FindVar("w")->quant = ir::QuantScale{{1.0, 1.0}, false};
-  PassContext ctx;
+  PassContext ctx(QuantizeOptions{.ops_to_quantize = {}, .op_ids_to_skip = {}, .unsigned_relu_outputs = false,
+                                  .double_rounding = true});
   ctx.fake_quantized_vars() = {"x", "c", "y"};
   ASSERT_TRUE(RunPassOk(*CreateFuseConvActivationPass(), p, &ctx));
   ASSERT_TRUE(RunPassOk(*CreatePlaceInt8Pass(), p, &ctx));
@@ -264,7 +265,7 @@ TEST(DoubleRoundingTest, PreActivationScaleKeepsARequantizeAfterTheConv) {
   EXPECT_FLOAT_EQ(FindOp(p, "requantize")->GetFloat("Scale_out").value(), 0.5f * 127);
 }
 
-TEST(DoubleRoundingTest, NoPreActivationScaleNoRequantize) {
+TEST(DoubleRoundingTest, OffByDefaultAndWithoutPreActivationScale) {
   ir::ProgramBuilder b;
   b.Input("x", {1, 2, 4, 4});
   b.Param("w", testing::RandomTensor({2, 2, 1, 1}, 1));
