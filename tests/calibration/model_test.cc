@@ -21,6 +21,7 @@
 #include "passes/pipelines.h"
 #include "tests/test_util/program_helpers.h"
 #include "tests/test_util/shared_data.h"
+#include "tests/test_util/tool_runner.h"
 #ifdef Q2I_HAVE_RUNTIME
 #include "calibration/runtime_runner.h"
 #include "runtime/executor.h"
@@ -327,30 +328,9 @@ TEST(SqueezeNetPtqTest, CalibratedOnPhotoVariantsEvaluatedOnImagenetSampleSlow) 
 
 // ---- the tool ----
 
-struct ToolResult {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-std::string Slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-ToolResult RunTool(const std::string& tool, const std::string& args) {
-  fs::path dir = q2i::testing::ScratchDir("tool_" + tool);
-  fs::path out = dir / "stdout.txt", err = dir / "stderr.txt";
-  std::string cmd = "'" + std::string(Q2I_BINARY_DIR) + "/bin/" + tool + "' " + args + " > '" + out.string() +
-                    "' 2> '" + err.string() + "'";
-  int status = std::system(cmd.c_str());
-  ToolResult r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = Slurp(out);
-  r.err = Slurp(err);
-  return r;
-}
+using q2i::testing::ReadWholeFile;
+using q2i::testing::RunTool;
+using q2i::testing::ToolResult;
 
 bool OneErrorLine(const ToolResult& r) {
   return r.exit_code == 1 && r.err.rfind("quant_post: error: ", 0) == 0 &&
@@ -390,7 +370,7 @@ TEST(QuantPostToolTest, LenetThroughQuantPostAndSaveQuantModel) {
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   EXPECT_NE(r.out.find("quantized 3 ops: conv2d 2 mul 1"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("warning: only 4 calibration batch"), std::string::npos) << r.out;
-  const std::string csv = Slurp(dir / "report.csv");
+  const std::string csv = ReadWholeFile(dir / "report.csv");
   EXPECT_EQ(csv.rfind("tensor,algo,threshold,fraction_clipped", 0), 0u);
   EXPECT_NE(csv.find("\nimage,abs_max,1,0,"), std::string::npos) << csv;
   ir::Program fake = Load(dir / "quant");

@@ -16,7 +16,7 @@
 #include "converter/model_io.h"
 #include "ir/op_kinds.h"
 #include "tests/test_util/shared_data.h"
-#include "tests/tools/tool_runner.h"
+#include "tests/test_util/tool_runner.h"
 
 namespace q2i::testing {
 namespace {

@@ -4,7 +4,7 @@
 #include <filesystem>
 
 #include "tests/test_util/shared_data.h"
-#include "tests/tools/tool_runner.h"
+#include "tests/test_util/tool_runner.h"
 
 namespace q2i::testing {
 namespace {

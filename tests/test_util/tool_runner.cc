@@ -1,4 +1,4 @@
-#include "tests/tools/tool_runner.h"
+#include "tests/test_util/tool_runner.h"
 
 #include <sys/wait.h>
 
@@ -12,14 +12,12 @@
 namespace q2i::testing {
 namespace fs = std::filesystem;
 
-namespace {
-std::string Slurp(const fs::path& p) {
+std::string ReadWholeFile(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
 }
-}  // namespace
 
 ToolResult RunTool(const std::string& tool, const std::string& args) {
   fs::path dir = ScratchDir("tool_" + tool);
@@ -29,8 +27,8 @@ ToolResult RunTool(const std::string& tool, const std::string& args) {
   int status = std::system(cmd.c_str());
   ToolResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = Slurp(out);
-  r.err = Slurp(err);
+  r.out = ReadWholeFile(out);
+  r.err = ReadWholeFile(err);
   return r;
 }
 
