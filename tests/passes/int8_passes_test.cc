@@ -239,7 +239,8 @@ TEST(InsertQuantDequantTest, ResidualStaysFp32WhenTrainingAddedItInFullPrecision
 namespace q2i::passes {
 namespace {
 
-TEST(DoubleRoundingTest, PreActivationScaleKeepsARequantizeAfterTheConv) {
+// x -> conv2d -> c -> relu -> y -> conv2d -> z, with scales on x, y and w.
+ir::Program ConvReluConv() {
   ir::ProgramBuilder b;
   b.Input("x", {1, 2, 4, 4});
   b.Param("w", testing::RandomTensor({2, 2, 1, 1}, 1));
@@ -250,9 +251,14 @@ TEST(DoubleRoundingTest, PreActivationScaleKeepsARequantizeAfterTheConv) {
   b.Output("z");
   ir::Program p = b.Build();
   p.FindVar("x")->quant = ir::QuantScale{{0.5}, false};
-  p.FindVar("c")->quant = ir::QuantScale{{0.25}, false};  // training rounded the relu input at 0.25
-  p.FindVar("y")->quant = ir::QuantScale{{0.5}, false};   // and the relu output at 0.5
+  p.FindVar("y")->quant = ir::QuantScale{{0.5}, false};  // training rounded the relu output at 0.5
   p.FindVar("w")->quant = ir::QuantScale{{1.0, 1.0}, false};
+  return p;
+}
+
+TEST(DoubleRoundingTest, PreActivationScaleKeepsARequantizeAfterTheConv) {
+  ir::Program p = ConvReluConv();
+  p.FindVar("c")->quant = ir::QuantScale{{0.25}, false};  // training rounded the relu input at 0.25
   PassContext ctx(QuantizeOptions{.ops_to_quantize = {}, .op_ids_to_skip = {}, .unsigned_relu_outputs = false,
                                   .double_rounding = true});
   ctx.fake_quantized_vars() = {"x", "c", "y"};
@@ -266,18 +272,7 @@ TEST(DoubleRoundingTest, PreActivationScaleKeepsARequantizeAfterTheConv) {
 }
 
 TEST(DoubleRoundingTest, OffByDefaultAndWithoutPreActivationScale) {
-  ir::ProgramBuilder b;
-  b.Input("x", {1, 2, 4, 4});
-  b.Param("w", testing::RandomTensor({2, 2, 1, 1}, 1));
-  b.AddOp("conv2d", {{"Input", {"x"}}, {"Filter", {"w"}}}, {{"Output", {"c"}}},
-          {{"fuse_activation", ir::Attribute::String("")}});
-  b.AddOp("relu", {{"X", {"c"}}}, {{"Out", {"y"}}});
-  b.AddOp("conv2d", {{"Input", {"y"}}, {"Filter", {"w"}}}, {{"Output", {"z"}}});
-  b.Output("z");
-  ir::Program p = b.Build();
-  p.FindVar("x")->quant = ir::QuantScale{{0.5}, false};
-  p.FindVar("y")->quant = ir::QuantScale{{0.5}, false};
-  p.FindVar("w")->quant = ir::QuantScale{{1.0, 1.0}, false};
+  ir::Program p = ConvReluConv();
   PassContext ctx;
   ASSERT_TRUE(RunPassOk(*CreateFuseConvActivationPass(), p, &ctx));
   ASSERT_TRUE(RunPassOk(*CreatePlaceInt8Pass(), p, &ctx));
