@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages quant2int8 needs to build, test and run (the one list of them).
-# Installs only what is missing; uses sudo when not root.
+# Installs only what is missing; uses sudo when not root. ocl-icd-opencl-dev is needed because
+# Debian's dnnl-config.cmake looks for OpenCL (libdnnl-dev only recommends it).
 set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config
-  libdnnl-dev libprotobuf-dev protobuf-compiler libgflags-dev libgoogle-glog-dev
+  libdnnl-dev ocl-icd-opencl-dev libprotobuf-dev protobuf-compiler libgflags-dev libgoogle-glog-dev
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev zlib1g-dev
   libgtest-dev graphviz python3 python3-numpy
   clang libclang-rt-14-dev
