@@ -70,6 +70,7 @@ struct Step {
   std::vector<int> reads, writes;
   std::string label;
   OpTypeProfile* profile_entry = nullptr;
+  OpTypeProfile* op_entry = nullptr;  // kernel steps: the op's own entry
 };
 
 struct Plan {
@@ -85,6 +86,7 @@ struct Plan {
   PlanStats stats;
   std::vector<std::vector<int64_t>> output_dims;
   std::vector<ir::DataType> output_types;
+  std::vector<int> value_slot;  // per program value: its slot (-1: none)
 };
 
 using Signature = std::vector<std::pair<int, std::vector<int64_t>>>;
@@ -164,6 +166,7 @@ struct Executor::Impl {
   Plan* current = nullptr;
 
   std::map<std::string, OpTypeProfile> profile_map;
+  std::vector<OpTypeProfile> op_profile;  // per op index
   int64_t reorders = 0;
   int64_t copies = 0;
   int64_t runs = 0;
@@ -695,6 +698,7 @@ Status PlanBuilder::Build(const Signature& sig) {
       plan_.fetch_dst.emplace_back();
     }
   }
+  plan_.value_slot = value_slot_;
   return PlanBuffers();
 }
 
@@ -966,7 +970,11 @@ StatusOr<Plan*> Executor::Impl::GetPlan(const Signature& sig) {
   auto plan = std::make_unique<Plan>();
   PlanBuilder builder(*this, *plan);
   Q2I_RETURN_IF_ERROR(builder.Build(sig));
-  for (Step& st : plan->steps) st.profile_entry = &profile_map[st.label];
+  op_profile.resize(program->num_ops());
+  for (Step& st : plan->steps) {
+    st.profile_entry = &profile_map[st.label];
+    if (st.kind == StepKind::kKernel) st.op_entry = &op_profile[static_cast<size_t>(st.op_index)];
+  }
   while (options.max_cached_plans > 0 && plans.size() >= options.max_cached_plans && !lru.empty()) {
     if (current == plans[lru.back()].get()) current = nullptr;
     plans.erase(lru.back());
@@ -1007,6 +1015,10 @@ Status Executor::Impl::RunPlan(Plan& plan, const std::vector<ir::Tensor>& feeds,
       const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
       st.profile_entry->total_ms += ms;
       st.profile_entry->count += 1;
+      if (st.op_entry != nullptr) {
+        st.op_entry->total_ms += ms;
+        st.op_entry->count += 1;
+      }
       kernel_total += ms;
     }
   }
@@ -1159,6 +1171,26 @@ std::string Executor::DumpPlan() const {
   return os.str();
 }
 
+StatusOr<Executor::PlannedValue> Executor::PlannedArgument(size_t op_index, bool output, std::string_view slot,
+                                                           int index) const {
+  const Plan* plan = impl_->current;
+  if (plan == nullptr) return NotFound("nothing prepared yet");
+  if (op_index >= impl_->program->num_ops()) return NotFound("no op ", op_index);
+  const ir::Op& op = impl_->program->op(op_index);
+  const auto& slots = output ? op.outputs() : op.inputs();
+  const int s = SlotIndex(slots, slot);
+  const auto& io = impl_->op_io[op_index];
+  const auto& ids = output ? io.outputs : io.inputs;
+  if (s < 0 || index < 0 || static_cast<size_t>(index) >= ids[static_cast<size_t>(s)].size()) {
+    return NotFound(op.DebugName(), " has no ", output ? "output " : "input ", slot, "[", index, "]");
+  }
+  const int vid = ids[static_cast<size_t>(s)][static_cast<size_t>(index)];
+  const int sl = vid < 0 ? -1 : plan->value_slot[static_cast<size_t>(vid)];
+  if (sl < 0) return NotFound(op.DebugName(), ": ", slot, "[", index, "] is not a value of the plan");
+  const Slot& v = plan->slots[static_cast<size_t>(sl)];
+  return PlannedValue{impl_->values[static_cast<size_t>(vid)].name, v.info.dtype, v.info.dims};
+}
+
 int64_t Executor::reorders_executed() const { return impl_->reorders; }
 
 ProfileReport Executor::profile() const {
@@ -1171,6 +1203,12 @@ ProfileReport Executor::profile() const {
   }
   std::sort(r.op_types.begin(), r.op_types.end(),
             [](const OpTypeProfile& a, const OpTypeProfile& b) { return a.total_ms > b.total_ms; });
+  for (size_t i = 0; i < impl_->op_profile.size(); ++i) {
+    const OpTypeProfile& p = impl_->op_profile[i];
+    if (p.count == 0) continue;
+    const ir::Op& op = impl_->program->op(i);
+    r.ops.push_back({i, op.DebugName(), OpLabel(op), p.total_ms, p.count});
+  }
   r.kernel_ms = impl_->kernel_ms;
   r.wall_ms = impl_->wall_ms;
   r.runs = impl_->runs;
@@ -1181,6 +1219,10 @@ ProfileReport Executor::profile() const {
 
 void Executor::ResetProfile() {
   for (auto& [label, p] : impl_->profile_map) {
+    p.total_ms = 0;
+    p.count = 0;
+  }
+  for (OpTypeProfile& p : impl_->op_profile) {
     p.total_ms = 0;
     p.count = 0;
   }

@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ir/program.h"
@@ -39,8 +40,17 @@ struct OpTypeProfile {
   int64_t count = 0;
 };
 
+struct OpProfile {
+  size_t op_index = 0;
+  std::string op;     // Op::DebugName(), as in the dumps
+  std::string label;  // its op type label ("conv2d[int8]")
+  double total_ms = 0;
+  int64_t count = 0;
+};
+
 struct ProfileReport {
   std::vector<OpTypeProfile> op_types;  // by total_ms, largest first
+  std::vector<OpProfile> ops;           // kernel steps per op, in program order
   double kernel_ms = 0;                 // sum of all step times
   double wall_ms = 0;                   // sum of Run() wall times (feed copies and outputs included)
   int64_t runs = 0;
@@ -94,6 +104,15 @@ class Executor {
   // One line per step: op, layouts of inputs and outputs, reorders.
   std::string DumpPlan() const;
   size_t num_cached_plans() const;
+
+  // Element type and dims of one argument of op `op_index` in the current plan (error when nothing was
+  // prepared, the op has no such argument, or the argument is not a runtime value of the plan).
+  struct PlannedValue {
+    std::string var;
+    ir::DataType dtype = ir::DataType::kFP32;
+    std::vector<int64_t> dims;
+  };
+  StatusOr<PlannedValue> PlannedArgument(size_t op_index, bool output, std::string_view slot, int index = 0) const;
 
   int64_t reorders_executed() const;
   ProfileReport profile() const;

@@ -1,7 +1,8 @@
 // benchmark: FP32 vs INT8 latency of two models in one process, on the same random inputs, run
 // alternately so that both see the same machine state. Prints `fp32_ms=X int8_ms=Y speedup=Z` (medians
 // per batch) with min/p90, and with --profile the per-op time shares, kernel vs wall time (the
-// executor's own overhead) and the reorders executed.
+// executor's own overhead) and the reorders executed; with --floor, every convolution next to the same
+// convolution run as a bare oneDNN primitive (runtime/primitive_floor.h), and the sums.
 #include <gflags/gflags.h>
 
 #include <algorithm>
@@ -9,10 +10,12 @@
 #include <cstdio>
 #include <iostream>
 #include <random>
+#include <map>
 #include <sstream>
 
 #include "converter/model_io.h"
 #include "runtime/executor.h"
+#include "runtime/primitive_floor.h"
 #include "support/text.h"
 
 DEFINE_string(fp32_model, "", "FP32 model directory (e.g. from save_quant_model --fp32_model_save_path)");
@@ -23,6 +26,8 @@ DEFINE_int32(repeat, 200, "Timed runs of each model");
 DEFINE_int32(warmup, 20, "Untimed runs of each model first");
 DEFINE_string(input_shape, "", "Per-sample input dims C,H,W for models with dynamic H/W");
 DEFINE_bool(profile, false, "Print per-op time, kernel vs wall time and reorders");
+DEFINE_bool(floor, false, "Compare every convolution with the same bare oneDNN primitive timed alone");
+DEFINE_int32(floor_repeat, 50, "Timed runs of each bare primitive for --floor");
 
 namespace {
 
@@ -63,7 +68,7 @@ Status Load(Model& m, const std::string& path) {
   if (path.empty()) return q2i::InvalidArgument("--", m.name, "_model is required");
   Q2I_ASSIGN_OR_RETURN(m.program, q2i::converter::LoadModel({path, "", ""}));
   Q2I_ASSIGN_OR_RETURN(m.exec, q2i::runtime::Executor::Create(
-                                   m.program, {.num_threads = FLAGS_num_threads, .profile = FLAGS_profile,
+                                   m.program, {.num_threads = FLAGS_num_threads, .profile = FLAGS_profile || FLAGS_floor,
                                                .max_cached_plans = 8, .registry = nullptr}));
   std::mt19937 gen(2024);
   std::uniform_real_distribution<float> dist(-1.f, 1.f);
@@ -83,6 +88,33 @@ Status TimeOnce(Model& m, bool record) {
   if (!st.ok()) return st.WithContext(m.name + " model");
   if (record) m.ms.push_back(ms);
   return q2i::OkStatus();
+}
+
+// Per convolution: our profiled kernel time next to the bare primitive's; then the sums against wall
+// time. Returns the floor sum (ms per run).
+StatusOr<double> PrintFloor(const Model& m, double median_ms) {
+  Q2I_ASSIGN_OR_RETURN(auto floor, q2i::runtime::MeasureConvFloor(*m.exec, {.warmup = 5, .repeat = FLAGS_floor_repeat}));
+  const q2i::runtime::ProfileReport report = m.exec->profile();
+  std::map<size_t, double> ours;
+  for (const auto& op : report.ops) ours[op.op_index] = op.total_ms / static_cast<double>(op.count);
+  std::printf("--- %s: %zu convolutions, ours (profiled kernel) vs bare oneDNN primitive (median)\n", m.name.c_str(),
+              floor.size());
+  std::printf("%-16s %-60s %8s %8s %8s %6s\n", "op", "shape", "ours", "floor", "seq", "/floor");
+  double floor_sum = 0, seq_sum = 0, ours_sum = 0;
+  for (const auto& c : floor) {
+    const double o = ours.count(c.op_index) ? ours[c.op_index] : 0.0;
+    floor_sum += c.floor_ms;
+    seq_sum += c.sequence_ms;
+    ours_sum += o;
+    std::printf("%-16s %-60s %8.4f %8.4f %8.4f %6.2f\n", c.op.c_str(), c.shape.c_str(), o, c.floor_ms, c.sequence_ms,
+                o / c.floor_ms);
+  }
+  const double wall = report.runs ? report.wall_ms / static_cast<double>(report.runs) : 0.0;
+  std::printf("%s_floor_ms=%.3f sequence_ms=%.3f conv_kernels_ms=%.3f (%.2fx floor, %.2fx seq) "
+              "wall_mean_ms=%.3f median_ms=%.3f (%.2fx floor, %.2fx seq)\n",
+              m.name.c_str(), floor_sum, seq_sum, ours_sum, ours_sum / floor_sum, ours_sum / seq_sum, wall,
+              median_ms, median_ms / floor_sum, median_ms / seq_sum);
+  return floor_sum;
 }
 
 double Percentile(std::vector<double> v, double q) {
@@ -124,6 +156,13 @@ int main(int argc, char** argv) {
   if (FLAGS_profile) {
     std::cout << "--- fp32 profile\n" << fp32.exec->profile().ToString();
     std::cout << "--- int8 profile\n" << int8.exec->profile().ToString();
+  }
+  if (FLAGS_floor) {
+    auto ff = PrintFloor(fp32, f);
+    if (!ff.ok()) return Fail(ff.status());
+    auto qf = PrintFloor(int8, q);
+    if (!qf.ok()) return Fail(qf.status());
+    std::printf("floor_speedup=%.2f (fp32 floor / int8 floor)\n", *ff / *qf);
   }
   return 0;
 }

@@ -1,0 +1,148 @@
+#include "runtime/primitive_floor.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <sstream>
+#include <unordered_map>
+
+#include "runtime/dnnl_utils.h"
+#include "runtime/kernels/common.h"
+
+namespace q2i::runtime {
+namespace {
+
+using dt = memory::data_type;
+using tag = memory::format_tag;
+
+std::string DimsText(const std::vector<int64_t>& dims) {
+  std::string s;
+  for (size_t i = 0; i < dims.size(); ++i) s += (i ? "x" : "") + std::to_string(dims[i]);
+  return s;
+}
+
+// A zero-filled memory of `md` (zeros: no denormals, no effect on the speed of these kernels).
+memory ZeroMemory(const memory::desc& md, const dnnl::engine& engine) {
+  memory m(md, engine);
+  std::memset(m.get_data_handle(), 0, md.get_size());
+  return m;
+}
+
+struct BareConv {
+  dnnl::convolution_forward prim;
+  std::unordered_map<int, memory> args;
+  std::string shape;
+};
+
+StatusOr<BareConv> MakeBareConv(const Executor& exec, size_t op_index, const dnnl::engine& engine) {
+  const ir::Op& op = exec.program().op(op_index);
+  Q2I_ASSIGN_OR_RETURN(Executor::PlannedValue in, exec.PlannedArgument(op_index, false, "Input"));
+  Q2I_ASSIGN_OR_RETURN(Executor::PlannedValue out, exec.PlannedArgument(op_index, true, "Output"));
+  const ir::Tensor* filter = exec.program().FindParam(op.Input("Filter"));
+  if (filter == nullptr || filter->dims().size() != 4 || in.dims.size() != 4 || out.dims.size() != 4) {
+    return Unsupported(op.DebugName(), ": not a 4-D convolution with a constant filter");
+  }
+  const std::vector<int64_t>& f = filter->dims();
+  Q2I_ASSIGN_OR_RETURN(int64_t groups, op.GetInt("groups", 1));
+  Q2I_ASSIGN_OR_RETURN(std::vector<int64_t> strides, kernels::GetIntsN(op, "strides", 2, {1, 1}));
+  Q2I_ASSIGN_OR_RETURN(std::vector<int64_t> dilations, kernels::GetIntsN(op, "dilations", 2, {1, 1}));
+  Q2I_ASSIGN_OR_RETURN(std::vector<int64_t> paddings, op.GetInts("paddings", std::vector<int64_t>{0, 0}));
+  Q2I_ASSIGN_OR_RETURN(std::string algo, op.GetString("padding_algorithm", "EXPLICIT"));
+  Q2I_ASSIGN_OR_RETURN(kernels::Padding2D pad, kernels::ResolvePadding(op, paddings, algo, {in.dims[2], in.dims[3]},
+                                                                       {f[2], f[3]}, strides, &dilations));
+  Q2I_ASSIGN_OR_RETURN(kernels::Activation act, kernels::FusedActivation(op));
+  Q2I_ASSIGN_OR_RETURN(bool residual, op.GetBool("fuse_residual_connection", false));
+  const auto src_dt = ToDnnlType(in.dtype), dst_dt = ToDnnlType(out.dtype);
+  if (!src_dt || !dst_dt) return Unsupported(op.DebugName(), ": element types oneDNN lacks");
+  const bool int8 = *src_dt == dt::u8 || *src_dt == dt::s8;
+
+  memory::dims w_dims = groups > 1 ? memory::dims{groups, f[0] / groups, f[1], f[2], f[3]}
+                                   : memory::dims{f[0], f[1], f[2], f[3]};
+  const memory::desc src(ToDnnlDims(in.dims), *src_dt, tag::any), dst(ToDnnlDims(out.dims), *dst_dt, tag::any);
+  const memory::desc wei(w_dims, int8 ? dt::s8 : dt::f32, tag::any);
+  const bool has_bias = op.HasInput("Bias");
+  const memory::desc bias = has_bias ? memory::desc({f[0]}, dt::f32, tag::x) : memory::desc();
+  dnnl::primitive_attr attr;
+  if (int8) attr.set_output_scales(2, std::vector<float>(static_cast<size_t>(f[0]), 0.01f));
+  dnnl::post_ops post;
+  if (residual) post.append_sum(1.f);
+  kernels::AppendActivation(post, act);
+  attr.set_post_ops(post);
+  const memory::dims dil = {dilations[0] - 1, dilations[1] - 1};
+  try {
+    dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src,
+                                      wei, bias, dst, {strides[0], strides[1]}, dil, {pad.top, pad.left},
+                                      {pad.bottom, pad.right});
+    dnnl::convolution_forward::primitive_desc pd(d, attr, engine);
+    BareConv c;
+    c.prim = dnnl::convolution_forward(pd);
+    c.args = {{DNNL_ARG_SRC, ZeroMemory(pd.src_desc(), engine)},
+              {DNNL_ARG_WEIGHTS, ZeroMemory(pd.weights_desc(), engine)},
+              {DNNL_ARG_DST, ZeroMemory(pd.dst_desc(), engine)}};
+    if (has_bias) c.args[DNNL_ARG_BIAS] = ZeroMemory(pd.bias_desc(), engine);
+    std::ostringstream s;
+    s << DimsText(in.dims) << " " << ir::DataTypeName(in.dtype) << " -> " << DimsText(out.dims) << " "
+      << ir::DataTypeName(out.dtype) << ", k" << f[2] << "x" << f[3] << " s" << strides[0] << " g" << groups;
+    if (residual) s << " +sum";
+    if (!act.empty()) s << " +" << act.name;
+    c.shape = s.str();
+    return c;
+  } catch (const dnnl::error& e) {
+    return Unsupported(op.DebugName(), ": oneDNN cannot create the bare convolution: ", e.what());
+  }
+}
+
+double Median(std::vector<double>& ms) {
+  std::nth_element(ms.begin(), ms.begin() + static_cast<std::ptrdiff_t>(ms.size() / 2), ms.end());
+  return ms[ms.size() / 2];
+}
+
+// Runs `convs[i]` and appends its time to `ms[i]` for every i, `rounds` times; `each_alone`: all
+// rounds of one primitive before the next, else all primitives in order in each round.
+void TimeRounds(std::vector<BareConv>& convs, dnnl::stream& stream, int rounds, bool each_alone,
+                std::vector<std::vector<double>>* ms) {
+  auto run = [&](size_t i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    convs[i].prim.execute(stream, convs[i].args);
+    stream.wait();
+    if (ms != nullptr) {
+      (*ms)[i].push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+  };
+  if (each_alone) {
+    for (size_t i = 0; i < convs.size(); ++i)
+      for (int r = 0; r < rounds; ++r) run(i);
+  } else {
+    for (int r = 0; r < rounds; ++r)
+      for (size_t i = 0; i < convs.size(); ++i) run(i);
+  }
+}
+
+}  // namespace
+
+StatusOr<std::vector<ConvFloor>> MeasureConvFloor(const Executor& exec, const FloorOptions& options) {
+  if (options.repeat <= 0 || options.warmup < 0) return InvalidArgument("floor repeat must be > 0, warmup >= 0");
+  Q2I_RETURN_IF_ERROR(exec.CurrentPlanStats().status());
+  dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  dnnl::stream stream(engine);
+  std::vector<ConvFloor> result;
+  std::vector<BareConv> convs;
+  const ir::Program& program = exec.program();
+  for (size_t i = 0; i < program.num_ops(); ++i) {
+    const std::string& type = program.op(i).type();
+    if (type != "conv2d" && type != "depthwise_conv2d") continue;
+    if (!exec.PlannedArgument(i, true, "Output").ok()) continue;  // folded or not run
+    Q2I_ASSIGN_OR_RETURN(BareConv c, MakeBareConv(exec, i, engine));
+    result.push_back({i, program.op(i).DebugName(), c.shape, 0, 0});
+    convs.push_back(std::move(c));
+  }
+  for (bool alone : {true, false}) {
+    std::vector<std::vector<double>> ms(convs.size());
+    TimeRounds(convs, stream, options.warmup, alone, nullptr);
+    TimeRounds(convs, stream, options.repeat, alone, &ms);
+    for (size_t i = 0; i < convs.size(); ++i) (alone ? result[i].floor_ms : result[i].sequence_ms) = Median(ms[i]);
+  }
+  return result;
+}
+
+}  // namespace q2i::runtime

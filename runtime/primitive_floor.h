@@ -1,0 +1,39 @@
+// The bare-primitive floor of a prepared plan: every convolution the executor runs, re-created as a
+// fresh oneDNN convolution with the same shapes, element types, bias, residual sum and activation,
+// layouts of oneDNN's choice (format `any`), and timed alone on hot caches. The sum over all
+// convolutions is the time no executor built on this oneDNN can beat for them; comparing it with the
+// executor's wall time (and, per op, with its profiled kernel time) shows what the executor costs.
+// A second timing runs all the bare convolutions back to back in program order (no executor, nothing
+// else in between): what they cost when each runs once per pass, with the caches, TLBs and branch
+// predictors shared among 50 different kernels, as in any executor.
+//
+// Runs in the calling thread with its OpenMP setting (the executor applies its num_threads there).
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "runtime/executor.h"
+#include "support/status.h"
+
+namespace q2i::runtime {
+
+struct ConvFloor {
+  size_t op_index = 0;
+  std::string op;     // Op::DebugName()
+  std::string shape;  // "1x64x56x56 u8 -> 1x256x56x56 s8, k1x1 s1 g1"
+  double floor_ms = 0;     // median of the runs of this primitive alone, one after another
+  double sequence_ms = 0;  // median when all of them run back to back in program order
+};
+
+struct FloorOptions {
+  int warmup = 5;
+  int repeat = 50;
+};
+
+// For every conv2d / depthwise_conv2d / fused conv of the executor's current plan (Prepare or Run it
+// first), in program order.
+StatusOr<std::vector<ConvFloor>> MeasureConvFloor(const Executor& exec, const FloorOptions& options = {});
+
+}  // namespace q2i::runtime

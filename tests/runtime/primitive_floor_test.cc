@@ -1,0 +1,103 @@
+// The bare-primitive floor (runtime/primitive_floor.h) and the executor queries it is built on:
+// per-op profiles and the planned element types and dims of op arguments.
+#include "runtime/primitive_floor.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/runtime/op_test_util.h"
+#include "tests/test_util/program_helpers.h"
+
+namespace q2i::testing {
+namespace {
+
+using ir::Attribute;
+
+// conv (+bias, relu) -> conv (residual sum) -> pool; two convs the floor must find.
+ir::Program TwoConvs() {
+  return BuildProgram(
+      {{"x", ir::Tensor(ir::DataType::kFP32, {1, 8, 10, 10})}},
+      {{"w1", RandomTensor({8, 8, 3, 3}, 11)}, {"b1", RandomTensor({8}, 12)}, {"w2", RandomTensor({8, 8, 1, 1}, 13)}},
+      {{"conv2d", {{"Input", {"x"}}, {"Filter", {"w1"}}, {"Bias", {"b1"}}}, {{"Output", {"c1"}}},
+        {{"paddings", Attribute::Ints({1, 1})}, {"fuse_activation", Attribute::String("relu")}}},
+       {"conv2d", {{"Input", {"c1"}}, {"Filter", {"w2"}}, {"ResidualData", {"x"}}}, {{"Output", {"c2"}}},
+        {{"strides", Attribute::Ints({1, 1})}, {"fuse_residual_connection", Attribute::Bool(true)}}},
+       {"pool2d", {{"X", {"c2"}}}, {{"Out", {"p"}}},
+        {{"pooling_type", Attribute::String("max")}, {"ksize", Attribute::Ints({2, 2})},
+         {"strides", Attribute::Ints({2, 2})}}}},
+      {"p"});
+}
+
+TEST(PrimitiveFloorTest, TimesEveryConvolutionOfThePlan) {
+  ir::Program p = TwoConvs();
+  auto exec = runtime::Executor::Create(p, {.num_threads = 1, .profile = true});
+  ASSERT_TRUE(exec.ok()) << exec.status().ToString();
+  ASSERT_TRUE((*exec)->Run({RandomTensor({1, 8, 10, 10}, 3)}).ok());
+  auto floor = runtime::MeasureConvFloor(**exec, {.warmup = 1, .repeat = 3});
+  ASSERT_TRUE(floor.ok()) << floor.status().ToString();
+  ASSERT_EQ(floor->size(), 2u);
+  EXPECT_EQ((*floor)[0].op, p.op((*floor)[0].op_index).DebugName());
+  EXPECT_EQ((*floor)[0].shape, "1x8x10x10 float32 -> 1x8x10x10 float32, k3x3 s1 g1 +relu");
+  EXPECT_EQ((*floor)[1].shape, "1x8x10x10 float32 -> 1x8x10x10 float32, k1x1 s1 g1 +sum");
+  for (const auto& c : *floor) {
+    EXPECT_GT(c.floor_ms, 0);
+    EXPECT_GT(c.sequence_ms, 0);
+  }
+}
+
+TEST(PrimitiveFloorTest, NeedsAPreparedPlan) {
+  ir::Program p = TwoConvs();
+  auto exec = runtime::Executor::Create(p);
+  ASSERT_TRUE(exec.ok());
+  auto floor = runtime::MeasureConvFloor(**exec);
+  EXPECT_FALSE(floor.ok());
+  EXPECT_EQ(floor.status().code(), StatusCode::kNotFound);
+}
+
+TEST(PrimitiveFloorTest, RejectsBadOptions) {
+  ir::Program p = TwoConvs();
+  auto exec = runtime::Executor::Create(p);
+  ASSERT_TRUE(exec.ok());
+  ASSERT_TRUE((*exec)->Prepare({{1, 8, 10, 10}}).ok());
+  EXPECT_EQ(runtime::MeasureConvFloor(**exec, {.warmup = 0, .repeat = 0}).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST(ExecutorQueryTest, PlannedArgumentsAndPerOpProfile) {
+  ir::Program p = TwoConvs();
+  auto exec = runtime::Executor::Create(p, {.num_threads = 1, .profile = true});
+  ASSERT_TRUE(exec.ok());
+  EXPECT_FALSE((*exec)->PlannedArgument(0, false, "Input").ok());  // nothing prepared
+  ASSERT_TRUE((*exec)->Run({RandomTensor({1, 8, 10, 10}, 3)}).ok());
+  ASSERT_TRUE((*exec)->Run({RandomTensor({1, 8, 10, 10}, 4)}).ok());
+  size_t pool = 0;
+  for (size_t i = 0; i < p.num_ops(); ++i)
+    if (p.op(i).type() == "pool2d") pool = i;
+  auto out = (*exec)->PlannedArgument(pool, true, "Out");
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->var, "p");
+  EXPECT_EQ(out->dtype, ir::DataType::kFP32);
+  EXPECT_EQ(out->dims, (std::vector<int64_t>{1, 8, 5, 5}));
+  auto missing = (*exec)->PlannedArgument(pool, false, "NoSuchSlot");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("pool2d(id="), std::string::npos);
+  EXPECT_FALSE((*exec)->PlannedArgument(p.num_ops(), false, "X").ok());
+
+  const runtime::ProfileReport r = (*exec)->profile();
+  ASSERT_EQ(r.ops.size(), 3u);  // two convs and the pool, in program order
+  double sum = 0;
+  for (size_t i = 0; i < r.ops.size(); ++i) {
+    EXPECT_EQ(r.ops[i].count, 2);
+    EXPECT_EQ(r.ops[i].op, p.op(r.ops[i].op_index).DebugName());
+    if (i > 0) {
+      EXPECT_GT(r.ops[i].op_index, r.ops[i - 1].op_index);
+    }
+    sum += r.ops[i].total_ms;
+  }
+  EXPECT_EQ(r.ops[2].label, "pool2d");
+  EXPECT_LE(sum, r.kernel_ms + 1e-9);
+  (*exec)->ResetProfile();
+  EXPECT_TRUE((*exec)->profile().ops.empty());
+}
+
+}  // namespace
+}  // namespace q2i::testing

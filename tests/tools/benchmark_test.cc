@@ -1,0 +1,87 @@
+// benchmark as a user runs it on the built-in demo model: the summary line, --profile, --floor, and
+// bad flags or models as one-line errors.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <regex>
+
+#include "tests/test_util/shared_data.h"
+#include "tests/test_util/tool_runner.h"
+
+namespace q2i::testing {
+namespace {
+namespace fs = std::filesystem;
+
+// FP32 and INT8 demo models, made once for the suite.
+const fs::path& DemoModels() {
+  static const fs::path dir = [] {
+    fs::path d = ScratchDir("bench_demo");
+    const std::string q = "'" + d.string();
+    ToolResult demo = RunTool("make_demo", "--output_dir=" + q + "' --calib_images=20 --test_images=10");
+    EXPECT_EQ(demo.exit_code, 0) << demo.err;
+    ToolResult ptq = RunTool("quant_post", "--model_dir=" + q + "/fp32_model' --calib_data=" + q +
+                                               "/calib.bin' --batch_size=10 --batch_num=2 --progress=false "
+                                               "--save_model_path=" + q + "/quant'");
+    EXPECT_EQ(ptq.exit_code, 0) << ptq.err;
+    ToolResult conv = RunTool("save_quant_model", "--quant_model_path=" + q + "/quant' --int8_model_save_path=" + q +
+                                                      "/int8' --fp32_model_save_path=" + q + "/fp32'");
+    EXPECT_EQ(conv.exit_code, 0) << conv.err;
+    return d;
+  }();
+  return dir;
+}
+
+std::string ModelArgs() {
+  return "--fp32_model='" + (DemoModels() / "fp32").string() + "' --int8_model='" + (DemoModels() / "int8").string() +
+         "' ";
+}
+
+int Count(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (size_t p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
+  return n;
+}
+
+TEST(BenchmarkToolTest, PrintsMediansAndRatio) {
+  ToolResult r = RunTool("benchmark", ModelArgs() + "--repeat=5 --warmup=1 --batch_size=2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("fp32_ms=[0-9.]+ int8_ms=[0-9.]+ speedup=[0-9.]+\n"))) << r.out;
+  EXPECT_NE(r.out.find("batch_size=2 num_threads=1 repeat=5"), std::string::npos) << r.out;
+}
+
+TEST(BenchmarkToolTest, ProfileAndFloorCoverEveryConvolution) {
+  ToolResult r = RunTool("benchmark", ModelArgs() + "--repeat=3 --warmup=1 --profile --floor --floor_repeat=2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("--- int8 profile"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("conv2d[int8]"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("reorders executed:"), std::string::npos);
+  // Every conv2d of the INT8 model appears once in the floor table of each model.
+  ToolResult info = RunTool("model_info", "--model_dir='" + (DemoModels() / "int8").string() + "'");
+  ASSERT_EQ(info.exit_code, 0) << info.err;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(info.out, m, std::regex("conv2d: ([0-9]+)"))) << info.out;
+  const int convs = std::stoi(m[1]);
+  EXPECT_GT(convs, 3);
+  EXPECT_EQ(Count(r.out, "\nconv2d(id="), 2 * convs) << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("int8_floor_ms=[0-9.]+ sequence_ms=[0-9.]+ conv_kernels_ms=")))
+      << r.out;
+  EXPECT_NE(r.out.find("floor_speedup="), std::string::npos);
+}
+
+TEST(BenchmarkToolTest, BadFlagsAndModelsAreOneLineErrors) {
+  ToolResult missing = RunTool("benchmark", "--fp32_model='" + (DemoModels() / "fp32").string() + "'");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("--int8_model is required"), std::string::npos) << missing.err;
+  ToolResult zero = RunTool("benchmark", ModelArgs() + "--batch_size=0");
+  EXPECT_EQ(zero.exit_code, 1);
+  EXPECT_NE(zero.err.find("--batch_size"), std::string::npos) << zero.err;
+  ToolResult nodir = RunTool("benchmark", "--fp32_model=/nonexistent/m --int8_model=/nonexistent/m");
+  EXPECT_EQ(nodir.exit_code, 1);
+  EXPECT_NE(nodir.err.find("/nonexistent/m"), std::string::npos) << nodir.err;
+  ToolResult shape = RunTool("benchmark", ModelArgs() + "--input_shape=3,x,32");
+  EXPECT_EQ(shape.exit_code, 1);
+  EXPECT_NE(shape.err.find("--input_shape"), std::string::npos) << shape.err;
+}
+
+}  // namespace
+}  // namespace q2i::testing
