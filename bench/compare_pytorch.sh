@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Same-run comparison of ResNet50 v1 INT8 at batch 1: quant2int8 (resnet50_qat_v1 converted by
+# save_quant_model) against PyTorch 1.13's FX INT8 on the onednn engine (bench/pytorch_int8.py, the
+# same architecture). Rounds alternate the two so both see the same machine state.
+#   bench/compare_pytorch.sh [threads=2] [rounds=3]
+# Needs the built tools (scripts/test.sh or run.sh), python3-numpy and python3-torch, and the shared
+# models (Q2I_SHARED_DIR, default ../shared).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SHARED="${Q2I_SHARED_DIR:-../shared}"
+THREADS="${1:-2}"
+ROUNDS="${2:-3}"
+BIN=build/bin
+WORK=build/bench_resnet50
+if [ ! -f "$WORK/int8/__model__" ]; then
+  rm -rf "$WORK" && mkdir -p "$WORK"
+  cp -r "$SHARED/models/resnet50_qat_v1" "$WORK/qat"
+  python3 "$WORK/qat/fill_missing_weights.py" --dir "$WORK/qat" > /dev/null
+  "$BIN/save_quant_model" --quant_model_path="$WORK/qat" --int8_model_save_path="$WORK/int8" \
+    --fp32_model_save_path="$WORK/fp32" > /dev/null
+fi
+export OMP_WAIT_POLICY=passive
+ours=()
+theirs=()
+for r in $(seq "$ROUNDS"); do
+  line=$("$BIN/benchmark" --fp32_model="$WORK/fp32" --int8_model="$WORK/int8" --num_threads="$THREADS" \
+    --repeat=100 | grep 'speedup=')
+  torch_line=$(python3 bench/pytorch_int8.py --threads "$THREADS" --batch 1 --repeat 100 --int8_only)
+  echo "round $r: quant2int8 $line | $torch_line"
+  ours+=("$(sed -E 's/.*int8_ms=([0-9.]+).*/\1/' <<< "$line")")
+  theirs+=("$(sed -E 's/.*int8_ms=([0-9.]+).*/\1/' <<< "$torch_line")")
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+o=$(median "${ours[@]}")
+t=$(median "${theirs[@]}")
+awk -v o="$o" -v t="$t" -v n="$THREADS" \
+  'BEGIN {printf "resnet50 int8 batch=1 threads=%d: quant2int8_ms=%.3f pytorch_ms=%.3f ratio=%.2f\n", n, o, t, t / o}'
