@@ -11,21 +11,21 @@ SHARED="${Q2I_SHARED_DIR:-../shared}"
 THREADS="${1:-2}"
 ROUNDS="${2:-3}"
 BIN=build/bin
+PYTHON="${PYTHON:-/usr/bin/python3}"  # Debian's, which has numpy and torch
 WORK=build/bench_resnet50
 if [ ! -f "$WORK/int8/__model__" ]; then
   rm -rf "$WORK" && mkdir -p "$WORK"
   cp -r "$SHARED/models/resnet50_qat_v1" "$WORK/qat"
-  python3 "$WORK/qat/fill_missing_weights.py" --dir "$WORK/qat" > /dev/null
+  "$PYTHON" "$WORK/qat/fill_missing_weights.py" --dir "$WORK/qat" > /dev/null
   "$BIN/save_quant_model" --quant_model_path="$WORK/qat" --int8_model_save_path="$WORK/int8" \
     --fp32_model_save_path="$WORK/fp32" > /dev/null
 fi
-export OMP_WAIT_POLICY=passive
 ours=()
 theirs=()
 for r in $(seq "$ROUNDS"); do
   line=$("$BIN/benchmark" --fp32_model="$WORK/fp32" --int8_model="$WORK/int8" --num_threads="$THREADS" \
     --repeat=100 | grep 'speedup=')
-  torch_line=$(python3 bench/pytorch_int8.py --threads "$THREADS" --batch 1 --repeat 100 --int8_only)
+  torch_line=$("$PYTHON" bench/pytorch_int8.py --threads "$THREADS" --batch 1 --repeat 100 --int8_only)
   echo "round $r: quant2int8 $line | $torch_line"
   ours+=("$(sed -E 's/.*int8_ms=([0-9.]+).*/\1/' <<< "$line")")
   theirs+=("$(sed -E 's/.*int8_ms=([0-9.]+).*/\1/' <<< "$torch_line")")
