@@ -3,6 +3,12 @@
 //   fc W ([K, N]) per-column scales s[n] = 1 / max_k |W[k, n]|, recorded (signed) on the weight's Var.
 //   Fix of a Paddle corner case: an all-zero channel gets s = 1 instead of 0 (its int8 weights are 0
 //   either way, and a 0 scale would make the kernel's output scale infinite).
+//   Fix of a Paddle quirk: weights training quantized (PassContext::trained_weight_max: m[c] = the
+//   channel's largest |q|) get s[c] = m[c] / (127 max|W[c]|), so the INT8 weights are exactly the
+//   trained integers. Paddle's 1 / max|W[c]| re-rounds a per-tensor quantized weight onto a new grid on
+//   every channel whose m[c] < 127 (ResNet50 QAT-v1: most of them) and so computes something the
+//   fake-quant model never did. Conv+batch_norm folding scales a whole output channel, so the trained
+//   integers survive it.
 // Postcondition: every float32 conv2d Filter and fc W has Var::quant with one scale per output channel.
 #include <cmath>
 
@@ -25,6 +31,22 @@ std::vector<double> ChannelScales(const ir::Tensor& w, int axis) {
   }
   for (double& m : max_abs) m = m > 0 ? 1.0 / m : 1.0;
   return max_abs;
+}
+
+// s[c] *= m[c] / 127 for a weight with a recorded trained grid (also under a fusion's copy of a shared
+// weight, "<name>.fused[_N]", see ReplaceWeight).
+void KeepTrainedGrid(PassContext& ctx, const std::string& name, std::vector<double>* scales) {
+  auto it = ctx.trained_weight_max().find(name);
+  const size_t fused = name.find(".fused");
+  if (it == ctx.trained_weight_max().end() && fused != std::string::npos) {
+    it = ctx.trained_weight_max().find(name.substr(0, fused));
+  }
+  if (it == ctx.trained_weight_max().end() || it->second.size() != scales->size()) return;
+  for (size_t c = 0; c < scales->size(); ++c) {
+    const double m = it->second[c];
+    if (m > 0 && m <= 127) (*scales)[c] *= m / 127.0;
+  }
+  ctx.Count("trained_grid");
 }
 
 class ComputeWeightScalesPass final : public Pass {
@@ -53,7 +75,9 @@ class ComputeWeightScalesPass final : public Pass {
         ctx.AddRemark(*op, "weight '" + name + "' is not a float32 weight: no weight scales");
         continue;
       }
-      var->quant = ir::QuantScale{ChannelScales(*w, axis), false};
+      std::vector<double> scales = ChannelScales(*w, axis);
+      KeepTrainedGrid(ctx, name, &scales);
+      var->quant = ir::QuantScale{std::move(scales), false};
       ctx.Count("weights");
       changed = true;
     }

@@ -8,7 +8,10 @@
 //   Fix of a Paddle quirk: the axis comes from the op type, not from comparing the threshold count with
 //   the weight's dims (Paddle picks axis 0 for a square mul weight).
 //   Weights that are not integer-valued are left alone, with a remark (Paddle does the same silently).
+//   Records per output channel the largest |q| (PassContext::trained_weight_max) so that
+//   compute-weight-scales can keep the trained integers.
 // Postcondition: every weight with a threshold that was integer-valued is real-valued float32.
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -26,8 +29,9 @@ bool AllIntegers(const ir::Tensor& t) {
   return true;
 }
 
+// Also fills `channel_max` with max |q| per channel.
 StatusOr<ir::Tensor> Dequantize(const ir::Tensor& q, const std::vector<double>& thresholds, int axis,
-                                const std::string& what) {
+                                const std::string& what, std::vector<double>* channel_max) {
   const auto& dims = q.dims();
   if (axis >= static_cast<int>(dims.size()))
     return InvalidModel(what, ": weight of rank ", dims.size(), " has no channel axis ", axis);
@@ -38,11 +42,14 @@ StatusOr<ir::Tensor> Dequantize(const ir::Tensor& q, const std::vector<double>& 
   for (size_t i = static_cast<size_t>(axis) + 1; i < dims.size(); ++i) inner *= dims[i];
   ir::Tensor w(ir::DataType::kFP32, dims);
   float* out = w.data<float>();
+  channel_max->assign(static_cast<size_t>(channels), 0.0);
   for (int64_t i = 0; i < q.numel(); ++i) {
     const int64_t c = (i / inner) % channels;
     const double t = thresholds.size() == 1 ? thresholds[0] : thresholds[static_cast<size_t>(c)];
     const double v = q.dtype() == ir::DataType::kInt8 ? q.data<int8_t>()[i] : q.data<float>()[i];
     out[i] = static_cast<float>(v / 127.0 * t);
+    double& m = (*channel_max)[static_cast<size_t>(c)];
+    m = std::max(m, std::fabs(v));
   }
   return w;
 }
@@ -70,7 +77,9 @@ class DequantizeWeightsPass final : public Pass {
         ctx.AddRemark(*op, "weight '" + weight + "' is not integer-valued: left as it is");
         continue;
       }
-      Q2I_ASSIGN_OR_RETURN(ir::Tensor w, Dequantize(*q, it->second, ws.channel_axis, op->DebugName()));
+      std::vector<double> channel_max;
+      Q2I_ASSIGN_OR_RETURN(ir::Tensor w, Dequantize(*q, it->second, ws.channel_axis, op->DebugName(), &channel_max));
+      ctx.trained_weight_max()[weight] = std::move(channel_max);
       program.SetParam(weight, std::move(w));
       if (ir::Var* v = program.FindVar(weight)) v->dtype = ir::DataType::kFP32;
       done.insert(weight);

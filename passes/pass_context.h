@@ -53,6 +53,10 @@ class PassContext {
   // Weight thresholds T (real units; one value per tensor, or one per output channel) keyed by the
   // weight variable name, gathered from fake (de)quantize ops before they are removed.
   std::map<std::string, std::vector<double>>& weight_thresholds() { return weight_thresholds_; }
+  // Per output channel, the largest |q| of the integer weights training produced (below 127 on most
+  // channels of a per-tensor quantized weight), keyed by weight variable. Recorded by
+  // dequantize-weights; compute-weight-scales keeps the INT8 weights on this trained grid.
+  std::map<std::string, std::vector<double>>& trained_weight_max() { return trained_weight_max_; }
 
   // (op id, variable) pairs where the op read the variable through a fake (de)quantize op in the
   // fake-quant model: the tensors training quantized. Recorded by remove-fake-quant.
@@ -75,6 +79,7 @@ class PassContext {
   std::map<std::string, std::map<std::string, int64_t>> stats_;
   std::vector<Remark> remarks_;
   std::map<std::string, std::vector<double>> weight_thresholds_;
+  std::map<std::string, std::vector<double>> trained_weight_max_;
   std::set<std::pair<int64_t, std::string>> trained_quantized_inputs_;
   std::set<int64_t> fp32_residual_convs_;
   std::set<std::string> fake_quantized_vars_;

@@ -1,11 +1,12 @@
 // The INT8 program agrees with the fake-quant simulation it was converted from (issue targets):
 //   OCR classifier: top-1 agreement >= 99%, mean cosine >= 0.99 on rendered text lines;
 //   ResNet50 (QAT v1): the issue asks for top-1 agreement >= 95% on imagenet_sample_100. On this
-//     model (res5 and fc weights synthesized, so logits are near ties) even the unquantized FP32 program
-//     agrees with the fake-quant one on only ~83% of the images, and the fake model quantizes each
-//     pre-relu tensor and then the relu output again (two roundings) where the fused INT8 conv rounds
-//     once. What the test asserts: INT8 agrees with the fake-quant model better than the FP32 program
-//     does (it reproduces the quantization, not just the float math), and it prints both figures.
+//     model (res5c weights synthesized, so the pooled features are off-distribution and the fc turns a
+//     0.9993 cosine at the pool into 0.97 at the logits) even the unquantized FP32 program agrees with
+//     the fake-quant one on only 91% of the images. Measured: INT8 0.93 (0.92 before the INT8 weights
+//     kept the trained integer grid), 0.93 with --double_rounding. What the test asserts: INT8 agrees
+//     with the fake-quant model better than the FP32 program does (it reproduces the quantization, not
+//     just the float math), and double rounding is at least as close; it prints the figures.
 //   OCR detector: mean cosine >= 0.98 on the output maps, at 640x640 and 480x320.
 // Also: --save_int8_weights output gives the same results as the FP32-weight output.
 // Names end in "Slow": the ASan CI run skips them.
@@ -33,7 +34,7 @@ struct Models {
   ir::Program int8;
 };
 
-Models LoadAndConvert(const std::filesystem::path& dir, bool int8_weights = false) {
+Models LoadAndConvert(const std::filesystem::path& dir, bool int8_weights = false, bool double_rounding = false) {
   Models m;
   auto p = converter::LoadModel({dir, "", ""});
   EXPECT_TRUE(p.ok()) << p.status().ToString();
@@ -42,7 +43,9 @@ Models LoadAndConvert(const std::filesystem::path& dir, bool int8_weights = fals
   m.int8 = m.fake.Clone();
   passes::PassManager pm;
   passes::BuildInt8Pipeline(pm, {.save_int8_weights = int8_weights});
-  passes::PassContext ctx;
+  passes::QuantizeOptions options;
+  options.double_rounding = double_rounding;
+  passes::PassContext ctx(options);
   Status st = pm.Run(m.int8, ctx);
   EXPECT_TRUE(st.ok()) << st.ToString();
   return m;
@@ -94,19 +97,20 @@ TEST(Int8AgreementTest, ResNet50OnImagenetSampleSlow) {
   auto dir = FilledModelCopy("resnet50_qat_v1");
   ASSERT_FALSE(dir.empty());
   Models m = LoadAndConvert(dir);
+  ir::Program twice = LoadAndConvert(dir, false, /*double_rounding=*/true).int8;
   ir::Program fp32 = m.fake.Clone();
   passes::PassManager pm;
   passes::BuildFp32Pipeline(pm);
   passes::PassContext ctx;
   ASSERT_TRUE(pm.Run(fp32, ctx).ok());
-  auto fake = Exec(m.fake), int8 = Exec(m.int8), plain = Exec(fp32);
-  ASSERT_TRUE(fake && int8 && plain);
+  auto fake = Exec(m.fake), int8 = Exec(m.int8), plain = Exec(fp32), int8_twice = Exec(twice);
+  ASSERT_TRUE(fake && int8 && plain && int8_twice);
   auto list = ReadLabelList(SharedPath("data/imagenet_sample_100/val_list.txt"));
   ASSERT_TRUE(list.ok()) << list.status().ToString();
   ImagePreprocessOptions pre;  // Paddle-Lite demo: straight resize to 224, RGB, /255, ImageNet mean/std
   pre.resize_short = 0;
   pre.interpolation = Interpolation::kLinear;
-  Agreement g, g32;
+  Agreement g, g32, g2;
   const int batch = 10;
   for (size_t first = 0; first < list->size(); first += batch) {
     const int n = static_cast<int>(std::min<size_t>(batch, list->size() - first));
@@ -118,11 +122,15 @@ TEST(Int8AgreementTest, ResNet50OnImagenetSampleSlow) {
     }
     Compare(*fake, *int8, input, &g);
     Compare(*fake, *plain, input, &g32);
+    Compare(*fake, *int8_twice, input, &g2);
   }
   Report("resnet50_qat_v1 INT8 vs fake-quant", g);
+  Report("resnet50_qat_v1 INT8 --double_rounding vs fake-quant", g2);
   Report("resnet50_qat_v1 FP32 (fused, unquantized) vs fake-quant", g32);
   EXPECT_GT(g.top1(), g32.top1());
   EXPECT_GT(g.mean_cosine(), g32.mean_cosine());
+  EXPECT_GE(g2.top1(), g.top1());
+  EXPECT_GT(g2.mean_cosine(), g.mean_cosine());
 }
 
 // A document-like page: light background, lines of dark text in several fonts and sizes, and a photo

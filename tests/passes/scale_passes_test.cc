@@ -187,6 +187,69 @@ TEST(ComputeWeightScalesTest, PerOutputChannelAndZeroChannel) {
   EXPECT_EQ(p.FindVar("w")->quant->scales, std::vector<double>({0.5, 1.0}));
 }
 
+// A per-tensor quantized conv weight whose channels reach 20, 127 and 3 of the 127 levels.
+ir::Program PerTensorConv() {
+  ir::Program p = FrozenConv({0.8});
+  p.SetParam("w", Tensor::FromVector<float>({3, 2, 1, 1}, {10, -20, 127, 5, -3, 1}));
+  return p;
+}
+
+TEST(DequantizeWeightsTest, RecordsTrainedChannelMax) {
+  ir::Program p = PerTensorConv();
+  PassContext ctx;
+  ASSERT_TRUE(RunPassOk(*CreateCollectScalesPass(), p, &ctx));
+  ASSERT_TRUE(RunPassOk(*CreateDequantizeWeightsPass(), p, &ctx));
+  EXPECT_EQ(ctx.trained_weight_max()["w"], std::vector<double>({20, 127, 3}));
+}
+
+// Numeric equivalence: after dequantize-weights, a batch_norm fold (per-channel factors, one negative)
+// and compute-weight-scales, W * s * 127 gives back exactly the trained integers
+// (sign-flipped where the factor is negative).
+TEST(ComputeWeightScalesTest, KeepsTrainedIntegersThroughBatchNormFold) {
+  for (const std::string name : {"w", "w.fused_0"}) {
+    ir::Program p = PerTensorConv();
+    PassContext ctx;
+    ASSERT_TRUE(RunPassOk(*CreateCollectScalesPass(), p, &ctx));
+    ASSERT_TRUE(RunPassOk(*CreateRemoveFakeQuantPass(), p, &ctx));
+    ASSERT_TRUE(RunPassOk(*CreateDequantizeWeightsPass(), p, &ctx));
+    const double gamma[3] = {0.37, -1.7, 3.1};
+    Tensor folded = p.FindParam("w")->Clone();
+    for (int64_t i = 0; i < folded.numel(); ++i) folded.data<float>()[i] *= static_cast<float>(gamma[i / 2]);
+    if (name != "w") {  // a fusion's copy of a shared weight
+      ir::Var v = *p.FindVar("w");
+      v.name = name;
+      p.SetVar(v);
+      for (const auto& op : p.ops())
+        if (op->type() == "conv2d") op->SetInput("Filter", {name});
+    }
+    p.SetParam(name, std::move(folded));
+    ASSERT_TRUE(RunPassOk(*CreateComputeWeightScalesPass(), p, &ctx));
+    const std::vector<double>& s = p.FindVar(name)->quant->scales;
+    ASSERT_EQ(s.size(), 3u);
+    const float q[6] = {10, -20, 127, 5, -3, 1};
+    const Tensor& w = *p.FindParam(name);
+    for (int64_t i = 0; i < w.numel(); ++i) {
+      const double v = w.data<float>()[i] * s[static_cast<size_t>(i / 2)] * 127.0;
+      const double expected = gamma[i / 2] < 0 ? -q[i] : q[i];  // a negative factor flips the sign only
+      EXPECT_NEAR(v, expected, 1e-4) << name << " element " << i;
+    }
+    EXPECT_EQ(ctx.stats().at("compute-weight-scales").at("trained_grid"), 1);
+  }
+}
+
+TEST(ComputeWeightScalesTest, WithoutTrainedGridUsesChannelMax) {
+  ir::Program p = PerTensorConv();
+  PassContext ctx;
+  ASSERT_TRUE(RunPassOk(*CreateCollectScalesPass(), p, &ctx));
+  ASSERT_TRUE(RunPassOk(*CreateDequantizeWeightsPass(), p, &ctx));
+  ctx.trained_weight_max()["w"] = {20, 127};  // wrong channel count: ignored
+  ASSERT_TRUE(RunPassOk(*CreateComputeWeightScalesPass(), p, &ctx));
+  const std::vector<double>& s = p.FindVar("w")->quant->scales;
+  const Tensor& w = *p.FindParam("w");
+  EXPECT_NEAR(s[0] * std::fabs(w.data<float>()[1]), 1.0, 1e-6);  // 1 / max|W[0]|: re-gridded to 127
+  EXPECT_NEAR(s[2] * std::fabs(w.data<float>()[4]), 1.0, 1e-6);
+}
+
 TEST(ComputeWeightScalesTest, NoConvNoScales) {
   ir::ProgramBuilder b;
   b.Input("x", {1, 4});
