@@ -1,5 +1,9 @@
 #include "runtime/primitive_floor.h"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -97,11 +101,33 @@ double Median(std::vector<double>& ms) {
   return ms[ms.size() / 2];
 }
 
-// Runs `convs[i]` and appends its time to `ms[i]` for every i, `rounds` times; `each_alone`: all
-// rounds of one primitive before the next, else all primitives in order in each round.
-void TimeRounds(std::vector<BareConv>& convs, dnnl::stream& stream, int rounds, bool each_alone,
+// Writes back and evicts `bytes` at `p` from every cache level.
+void FlushFromCaches(const void* p, size_t bytes) {
+#if defined(__x86_64__) || defined(__i386__)
+  const char* c = static_cast<const char*>(p);
+  for (size_t i = 0; i < bytes; i += 64) _mm_clflush(c + i);
+  _mm_mfence();
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
+
+void FlushWeights(BareConv& c) {
+  for (int arg : {DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS}) {
+    auto it = c.args.find(arg);
+    if (it != c.args.end()) FlushFromCaches(it->second.get_data_handle(), it->second.get_desc().get_size());
+  }
+}
+
+enum class Mode { kAlone, kColdWeights, kSequence };
+
+// Runs `convs[i]` and appends its time to `ms[i]` for every i, `rounds` times: all rounds of one
+// primitive before the next (alone, cold weights), or all primitives in order in each round.
+void TimeRounds(std::vector<BareConv>& convs, dnnl::stream& stream, int rounds, Mode mode,
                 std::vector<std::vector<double>>* ms) {
   auto run = [&](size_t i) {
+    if (mode == Mode::kColdWeights) FlushWeights(convs[i]);
     const auto t0 = std::chrono::steady_clock::now();
     convs[i].prim.execute(stream, convs[i].args);
     stream.wait();
@@ -109,7 +135,7 @@ void TimeRounds(std::vector<BareConv>& convs, dnnl::stream& stream, int rounds, 
       (*ms)[i].push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     }
   };
-  if (each_alone) {
+  if (mode != Mode::kSequence) {
     for (size_t i = 0; i < convs.size(); ++i)
       for (int r = 0; r < rounds; ++r) run(i);
   } else {
@@ -133,14 +159,25 @@ StatusOr<std::vector<ConvFloor>> MeasureConvFloor(const Executor& exec, const Fl
     if (type != "conv2d" && type != "depthwise_conv2d") continue;
     if (!exec.PlannedArgument(i, true, "Output").ok()) continue;  // folded or not run
     Q2I_ASSIGN_OR_RETURN(BareConv c, MakeBareConv(exec, i, engine));
-    result.push_back({i, program.op(i).DebugName(), c.shape, 0, 0});
+    ConvFloor f;
+    f.op_index = i;
+    f.op = program.op(i).DebugName();
+    f.shape = c.shape;
+    for (int arg : {DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS}) {
+      auto it = c.args.find(arg);
+      if (it != c.args.end()) f.weight_bytes += it->second.get_desc().get_size();
+    }
+    result.push_back(std::move(f));
     convs.push_back(std::move(c));
   }
-  for (bool alone : {true, false}) {
+  for (Mode mode : {Mode::kAlone, Mode::kColdWeights, Mode::kSequence}) {
     std::vector<std::vector<double>> ms(convs.size());
-    TimeRounds(convs, stream, options.warmup, alone, nullptr);
-    TimeRounds(convs, stream, options.repeat, alone, &ms);
-    for (size_t i = 0; i < convs.size(); ++i) (alone ? result[i].floor_ms : result[i].sequence_ms) = Median(ms[i]);
+    TimeRounds(convs, stream, options.warmup, mode, nullptr);
+    TimeRounds(convs, stream, options.repeat, mode, &ms);
+    for (size_t i = 0; i < convs.size(); ++i) {
+      const double m = Median(ms[i]);
+      (mode == Mode::kAlone ? result[i].floor_ms : mode == Mode::kColdWeights ? result[i].cold_ms : result[i].sequence_ms) = m;
+    }
   }
   return result;
 }

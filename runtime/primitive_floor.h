@@ -3,9 +3,12 @@
 // layouts of oneDNN's choice (format `any`), and timed alone on hot caches. The sum over all
 // convolutions is the time no executor built on this oneDNN can beat for them; comparing it with the
 // executor's wall time (and, per op, with its profiled kernel time) shows what the executor costs.
-// A second timing runs all the bare convolutions back to back in program order (no executor, nothing
-// else in between): what they cost when each runs once per pass, with the caches, TLBs and branch
-// predictors shared among 50 different kernels, as in any executor.
+// Two more timings show what a network pass costs that the hot floor does not:
+//  - `cold`: the same primitive alone, its weights flushed from every cache level before each run. In a
+//    network each convolution's weights were last touched a whole pass ago (ResNet50: 25 MB of INT8,
+//    100 MB of FP32 weights in between), so at batch 1 they come from memory.
+//  - `sequence`: all the bare convolutions back to back in program order (no executor, nothing else
+//    in between), each with its own buffers.
 //
 // Runs in the calling thread with its OpenMP setting (the executor applies its num_threads there).
 #pragma once
@@ -24,7 +27,9 @@ struct ConvFloor {
   std::string op;     // Op::DebugName()
   std::string shape;  // "1x64x56x56 u8 -> 1x256x56x56 s8, k1x1 s1 g1"
   double floor_ms = 0;     // median of the runs of this primitive alone, one after another
+  double cold_ms = 0;      // the same with its weights flushed from the caches before each run
   double sequence_ms = 0;  // median when all of them run back to back in program order
+  size_t weight_bytes = 0; // of the primitive's weights (and bias)
 };
 
 struct FloorOptions {

@@ -91,30 +91,35 @@ Status TimeOnce(Model& m, bool record) {
 }
 
 // Per convolution: our profiled kernel time next to the bare primitive's; then the sums against wall
-// time. Returns the floor sum (ms per run).
-StatusOr<double> PrintFloor(const Model& m, double median_ms) {
+// time. Returns the floor and cold-weights sums (ms per run).
+StatusOr<std::pair<double, double>> PrintFloor(const Model& m, double median_ms) {
   Q2I_ASSIGN_OR_RETURN(auto floor, q2i::runtime::MeasureConvFloor(*m.exec, {.warmup = 5, .repeat = FLAGS_floor_repeat}));
   const q2i::runtime::ProfileReport report = m.exec->profile();
   std::map<size_t, double> ours;
   for (const auto& op : report.ops) ours[op.op_index] = op.total_ms / static_cast<double>(op.count);
   std::printf("--- %s: %zu convolutions, ours (profiled kernel) vs bare oneDNN primitive (median)\n", m.name.c_str(),
               floor.size());
-  std::printf("%-16s %-60s %8s %8s %8s %6s\n", "op", "shape", "ours", "floor", "seq", "/floor");
-  double floor_sum = 0, seq_sum = 0, ours_sum = 0;
+  std::printf("%-16s %-60s %8s %8s %8s %8s %6s %6s\n", "op", "shape", "ours", "floor", "cold", "seq", "/floor",
+              "/cold");
+  double floor_sum = 0, cold_sum = 0, seq_sum = 0, ours_sum = 0;
+  size_t weight_bytes = 0;
   for (const auto& c : floor) {
     const double o = ours.count(c.op_index) ? ours[c.op_index] : 0.0;
     floor_sum += c.floor_ms;
+    cold_sum += c.cold_ms;
     seq_sum += c.sequence_ms;
     ours_sum += o;
-    std::printf("%-16s %-60s %8.4f %8.4f %8.4f %6.2f\n", c.op.c_str(), c.shape.c_str(), o, c.floor_ms, c.sequence_ms,
-                o / c.floor_ms);
+    weight_bytes += c.weight_bytes;
+    std::printf("%-16s %-60s %8.4f %8.4f %8.4f %8.4f %6.2f %6.2f\n", c.op.c_str(), c.shape.c_str(), o, c.floor_ms,
+                c.cold_ms, c.sequence_ms, o / c.floor_ms, o / c.cold_ms);
   }
   const double wall = report.runs ? report.wall_ms / static_cast<double>(report.runs) : 0.0;
-  std::printf("%s_floor_ms=%.3f sequence_ms=%.3f conv_kernels_ms=%.3f (%.2fx floor, %.2fx seq) "
-              "wall_mean_ms=%.3f median_ms=%.3f (%.2fx floor, %.2fx seq)\n",
-              m.name.c_str(), floor_sum, seq_sum, ours_sum, ours_sum / floor_sum, ours_sum / seq_sum, wall,
-              median_ms, median_ms / floor_sum, median_ms / seq_sum);
-  return floor_sum;
+  std::printf("%s_floor_ms=%.3f cold_weights_ms=%.3f sequence_ms=%.3f weights_mb=%.1f\n", m.name.c_str(), floor_sum,
+              cold_sum, seq_sum, static_cast<double>(weight_bytes) / 1e6);
+  std::printf("%s conv_kernels_ms=%.3f (%.2fx floor, %.2fx cold) median_ms=%.3f (%.2fx floor, %.2fx cold) "
+              "wall_mean_ms=%.3f\n", m.name.c_str(), ours_sum, ours_sum / floor_sum, ours_sum / cold_sum, median_ms,
+              median_ms / floor_sum, median_ms / cold_sum, wall);
+  return std::make_pair(floor_sum, cold_sum);
 }
 
 double Percentile(std::vector<double> v, double q) {
@@ -162,7 +167,8 @@ int main(int argc, char** argv) {
     if (!ff.ok()) return Fail(ff.status());
     auto qf = PrintFloor(int8, q);
     if (!qf.ok()) return Fail(qf.status());
-    std::printf("floor_speedup=%.2f (fp32 floor / int8 floor)\n", *ff / *qf);
+    std::printf("floor_speedup=%.2f (fp32 floor / int8 floor) cold_speedup=%.2f\n", ff->first / qf->first,
+                ff->second / qf->second);
   }
   return 0;
 }

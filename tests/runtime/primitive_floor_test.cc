@@ -38,9 +38,12 @@ TEST(PrimitiveFloorTest, TimesEveryConvolutionOfThePlan) {
   EXPECT_EQ((*floor)[0].op, p.op((*floor)[0].op_index).DebugName());
   EXPECT_EQ((*floor)[0].shape, "1x8x10x10 float32 -> 1x8x10x10 float32, k3x3 s1 g1 +relu");
   EXPECT_EQ((*floor)[1].shape, "1x8x10x10 float32 -> 1x8x10x10 float32, k1x1 s1 g1 +sum");
+  EXPECT_GE((*floor)[0].weight_bytes, (8 * 8 * 9 + 8) * sizeof(float));  // filter (maybe padded) and bias
+  EXPECT_GE((*floor)[1].weight_bytes, 8 * 8 * sizeof(float));
   for (const auto& c : *floor) {
     EXPECT_GT(c.floor_ms, 0);
     EXPECT_GT(c.sequence_ms, 0);
+    EXPECT_GT(c.cold_ms, 0);
   }
 }
 

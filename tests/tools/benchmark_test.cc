@@ -63,7 +63,8 @@ TEST(BenchmarkToolTest, ProfileAndFloorCoverEveryConvolution) {
   const int convs = std::stoi(m[1]);
   EXPECT_GT(convs, 3);
   EXPECT_EQ(Count(r.out, "\nconv2d(id="), 2 * convs) << r.out;
-  EXPECT_TRUE(std::regex_search(r.out, std::regex("int8_floor_ms=[0-9.]+ sequence_ms=[0-9.]+ conv_kernels_ms=")))
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("int8_floor_ms=[0-9.]+ cold_weights_ms=[0-9.]+ sequence_ms=[0-9.]+ weights_mb=[0-9.]+\n"
+                                                "int8 conv_kernels_ms=")))
       << r.out;
   EXPECT_NE(r.out.find("floor_speedup="), std::string::npos);
 }
