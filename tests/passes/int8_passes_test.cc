@@ -130,6 +130,30 @@ TEST(SquashQuantTest, RequantizeCreatedForSignednessChange) {
   EXPECT_EQ(OpTypes(p), "feed,requantize,relu,fetch");
 }
 
+// More pairs than any fixed number of rounds: a chain of 100 relus, each between a dequantize and a
+// quantize of equal scale (as insert-quant-dequant leaves between INT8 ops), squashes completely.
+TEST(SquashQuantTest, LongChainSquashesCompletely) {
+  ir::ProgramBuilder b;
+  b.Input("x", {1, 4}, ir::DataType::kInt8);
+  std::string cur = "x";
+  const ir::ProgramBuilder::Attrs scale = {{"Scale", Attribute::Float(50.f)}, {"is_negative_input", Attribute::Bool(true)}};
+  for (int i = 0; i < 100; ++i) {
+    const std::string n = std::to_string(i);
+    b.AddOp("dequantize", {{"Input", {cur}}}, {{"Output", {"f" + n}}}, scale);
+    b.AddOp("quantize", {{"Input", {"f" + n}}}, {{"Output", {"q" + n}}}, scale);
+    b.AddOp("relu", {{"X", {"q" + n}}}, {{"Out", {"r" + n}}}, {{"mkldnn_data_type", Attribute::String("int8")}});
+    cur = "r" + n;
+  }
+  b.Output(cur);
+  ir::Program p = b.Build();
+  PassContext ctx;
+  EXPECT_TRUE(RunPassOk(*CreateSquashQuantPass(), p, &ctx));
+  EXPECT_EQ(testing::CountOps(p, "dequantize"), 0);
+  EXPECT_EQ(testing::CountOps(p, "quantize"), 0);
+  EXPECT_EQ(testing::CountOps(p, "relu"), 100);
+  EXPECT_EQ(ctx.stats().at("squash-quant").at("dequant_quant_removed"), 100);
+}
+
 TEST(SquashQuantTest, NothingToSquash) {
   ir::Program p = ConvPool(false);
   EXPECT_FALSE(RunPassOk(*CreateSquashQuantPass(), p));
