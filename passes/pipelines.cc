@@ -1,6 +1,8 @@
 #include "passes/pipelines.h"
 
 #include <map>
+#include <memory>
+#include <vector>
 #include <sstream>
 
 #include "passes/passes.h"
@@ -9,33 +11,49 @@
 
 namespace q2i::passes {
 
+namespace {
+
+std::vector<std::unique_ptr<Pass>> Fp32OptimizationPasses() {
+  std::vector<std::unique_ptr<Pass>> v;
+  v.push_back(CreateCanonicalizeConvPass());
+  v.push_back(CreateRemoveDropoutPass());
+  v.push_back(CreateFuseConvBnPass());
+  v.push_back(CreateFuseConvBiasPass());
+  v.push_back(CreateFuseConvResidualPass());
+  v.push_back(CreateFuseConvActivationPass());
+  v.push_back(CreateFuseFcPass());
+  v.push_back(CreateFuseFcActivationPass());
+  return v;
+}
+
+}  // namespace
+
 void AddFp32OptimizationPasses(PassManager& pm) {
-  pm.Add(CreateCanonicalizeConvPass());
-  pm.Add(CreateRemoveDropoutPass());
-  pm.Add(CreateFuseConvBnPass());
-  pm.Add(CreateFuseConvBiasPass());
-  pm.Add(CreateFuseConvResidualPass());
-  pm.Add(CreateFuseConvActivationPass());
-  pm.Add(CreateFuseFcPass());
-  pm.Add(CreateFuseFcActivationPass());
+  for (auto& pass : Fp32OptimizationPasses()) pm.Add(std::move(pass));
 }
 
 void BuildInt8Pipeline(PassManager& pm, const PipelineOptions& options) {
-  pm.Add(CreateMakeSsaPass());
-  pm.Add(CreateMarkSkipQuantPass());
-  pm.Add(CreateCollectScalesPass());
-  pm.Add(CreateRemoveFakeQuantPass());
-  pm.Add(CreateDequantizeWeightsPass());
-  AddFp32OptimizationPasses(pm);
-  pm.Add(CreateComputeWeightScalesPass());
-  pm.Add(CreateMarkUnsignedPass());
-  pm.Add(CreatePropagateScalesPass());
-  pm.Add(CreatePlaceInt8Pass());
-  pm.Add(CreateInsertQuantDequantPass());
-  pm.Add(CreateSquashQuantPass());
-  if (options.save_int8_weights) pm.Add(CreateQuantizeWeightsPass());
-  pm.Add(CreateDeadCodeEliminationPass());
-  pm.Add(CreateFinalizePass());
+  std::vector<std::unique_ptr<Pass>> passes;
+  passes.push_back(CreateMakeSsaPass());
+  passes.push_back(CreateMarkSkipQuantPass());
+  passes.push_back(CreateCollectScalesPass());
+  passes.push_back(CreateRemoveFakeQuantPass());
+  passes.push_back(CreateDequantizeWeightsPass());
+  for (auto& pass : Fp32OptimizationPasses()) passes.push_back(std::move(pass));
+  passes.push_back(CreateComputeWeightScalesPass());
+  passes.push_back(CreateMarkUnsignedPass());
+  passes.push_back(CreatePropagateScalesPass());
+  passes.push_back(CreatePlaceInt8Pass());
+  passes.push_back(CreateInsertQuantDequantPass());
+  passes.push_back(CreateSquashQuantPass());
+  if (options.save_int8_weights) passes.push_back(CreateQuantizeWeightsPass());
+  passes.push_back(CreateDeadCodeEliminationPass());
+  passes.push_back(CreateFinalizePass());
+  for (auto& pass : passes) {
+    const bool last = pass->name() == options.stop_after;
+    pm.Add(std::move(pass));
+    if (last) break;
+  }
 }
 
 void BuildFp32Pipeline(PassManager& pm) {

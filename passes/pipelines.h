@@ -15,6 +15,7 @@ namespace q2i::passes {
 
 struct PipelineOptions {
   bool save_int8_weights = false;  // add quantize-weights
+  std::string stop_after;          // non-empty: end the pipeline with the pass of this name (tests)
 };
 
 void AddFp32OptimizationPasses(PassManager& pm);

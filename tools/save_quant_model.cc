@@ -71,7 +71,7 @@ Status RunPipeline(q2i::ir::Program& program, bool int8, q2i::passes::PassContex
   }
   q2i::passes::PassManager pm(pm_options);
   if (int8) {
-    q2i::passes::BuildInt8Pipeline(pm, {.save_int8_weights = FLAGS_save_int8_weights});
+    q2i::passes::BuildInt8Pipeline(pm, {.save_int8_weights = FLAGS_save_int8_weights, .stop_after = ""});
   } else {
     q2i::passes::BuildFp32Pipeline(pm);
   }

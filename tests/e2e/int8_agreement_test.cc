@@ -42,7 +42,7 @@ Models LoadAndConvert(const std::filesystem::path& dir, bool int8_weights = fals
   m.fake = std::move(p).value();
   m.int8 = m.fake.Clone();
   passes::PassManager pm;
-  passes::BuildInt8Pipeline(pm, {.save_int8_weights = int8_weights});
+  passes::BuildInt8Pipeline(pm, {.save_int8_weights = int8_weights, .stop_after = ""});
   passes::QuantizeOptions options;
   options.double_rounding = double_rounding;
   passes::PassContext ctx(options);

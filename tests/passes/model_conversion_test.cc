@@ -22,7 +22,7 @@ Status Convert(ir::Program& p, QuantizeOptions options = {}, bool int8_weights =
   PassManagerOptions o;
   o.verifier = VerifyAfterPass;  // every pass must leave a valid SSA program
   PassManager pm(o);
-  BuildInt8Pipeline(pm, {.save_int8_weights = int8_weights});
+  BuildInt8Pipeline(pm, {.save_int8_weights = int8_weights, .stop_after = ""});
   PassContext ctx(std::move(options));
   return pm.Run(p, ctx);
 }

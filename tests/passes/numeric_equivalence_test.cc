@@ -130,15 +130,7 @@ TEST(NumericEquivalenceTest, Int8PipelineMatchesFakeQuantProgram) {
 TEST(NumericEquivalenceTest, SquashKeepsInt8Results) {
   ir::Program p = FrozenChain();
   PassManager pm;
-  pm.Add(CreateCollectScalesPass());
-  pm.Add(CreateRemoveFakeQuantPass());
-  pm.Add(CreateDequantizeWeightsPass());
-  AddFp32OptimizationPasses(pm);
-  pm.Add(CreateComputeWeightScalesPass());
-  pm.Add(CreateMarkUnsignedPass());
-  pm.Add(CreatePropagateScalesPass());
-  pm.Add(CreatePlaceInt8Pass());
-  pm.Add(CreateInsertQuantDequantPass());
+  BuildInt8Pipeline(pm, {.save_int8_weights = false, .stop_after = "insert-quant-dequant"});
   PassContext ctx;
   ASSERT_TRUE(pm.Run(p, ctx).ok());
   // Squash removes a dequantize/quantize pair with equal scales: results identical.

@@ -24,6 +24,20 @@ std::string Slurp(const fs::path& p) {
   return ss.str();
 }
 
+TEST(PipelineTest, StopAfterEndsWithThatPass) {
+  PassManager full;
+  BuildInt8Pipeline(full);
+  EXPECT_EQ(full.passes().back()->name(), "finalize");
+  PassManager part;
+  BuildInt8Pipeline(part, {.save_int8_weights = false, .stop_after = "place-int8"});
+  ASSERT_LT(part.passes().size(), full.passes().size());
+  EXPECT_EQ(part.passes().back()->name(), "place-int8");
+  for (size_t i = 0; i < part.passes().size(); ++i) EXPECT_EQ(part.passes()[i]->name(), full.passes()[i]->name());
+  PassManager unknown;
+  BuildInt8Pipeline(unknown, {.save_int8_weights = false, .stop_after = "no-such-pass"});
+  EXPECT_EQ(unknown.passes().size(), full.passes().size());
+}
+
 TEST(PassManagerTest, RunsPassesInOrderAndRecordsChanges) {
   ir::Program p = testgraphs::ConvBn(false);
   PassManager pm;
