@@ -3,8 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <string>
 
@@ -12,39 +10,12 @@
 #include "data_prep/dataset.h"
 #include "data_prep/mnist.h"
 #include "tests/test_util/shared_data.h"
+#include "tests/test_util/tool_runner.h"
 
 namespace q2i::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct Result {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-std::string Slurp(const fs::path& p) {
-  std::string s;
-  if (FILE* f = std::fopen(p.c_str(), "r")) {
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) s.append(buf, n);
-    std::fclose(f);
-  }
-  return s;
-}
-
-Result RunTester(const std::string& args, const fs::path& dir) {
-  const fs::path out = dir / "stdout.txt", err = dir / "stderr.txt";
-  const std::string cmd = std::string(Q2I_BINARY_DIR) + "/bin/sample_tester " + args + " > '" + out.string() +
-                          "' 2> '" + err.string() + "'";
-  Result r;
-  const int rc = std::system(cmd.c_str());
-  r.exit_code = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  r.out = Slurp(out);
-  r.err = Slurp(err);
-  return r;
-}
 
 #define REQUIRE_TESTER()                                                                  \
   do {                                                                                    \
@@ -78,9 +49,8 @@ TEST(SampleTesterTest, LeNetAccuracyAndCompare) {
   const fs::path data = WriteMnistSubset(dir, 1000);
   ASSERT_FALSE(data.empty());
   const std::string model = SharedPath("models/lenet_mnist_fp32").string();
-  Result r = RunTester("--infer_model=" + model + " --infer_data=" + data.string() + " --batch_size=100 --num_threads=2" +
-                           " --compare_model=" + model,
-                       dir);
+  ToolResult r = RunTool("sample_tester", "--infer_model=" + model + " --infer_data=" + data.string() +
+                                             " --batch_size=100 --num_threads=2 --compare_model=" + model);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const char* line : {"Total images in file: 1000", "Model: ", "====== num of threads: 2 ======",
                            "====== batch size: 100, iterations: 10", "====== batch latency: ", "sample latency: ",
@@ -89,9 +59,8 @@ TEST(SampleTesterTest, LeNetAccuracyAndCompare) {
     EXPECT_NE(r.out.find(line), std::string::npos) << line << "\n" << r.out;
   }
   // --iterations and --use_analysis.
-  Result r2 = RunTester("--infer_model=" + model + " --infer_data=" + data.string() +
-                            " --batch_size=50 --iterations=3 --use_analysis --warmup_iter=2",
-                        dir);
+  ToolResult r2 = RunTool("sample_tester", "--infer_model=" + model + " --infer_data=" + data.string() +
+                            " --batch_size=50 --iterations=3 --use_analysis --warmup_iter=2");
   ASSERT_EQ(r2.exit_code, 0) << r2.err;
   EXPECT_NE(r2.out.find("number of samples: 150"), std::string::npos) << r2.out;
 }
@@ -154,12 +123,11 @@ TEST(SampleTesterTest, WithAccuracyLayer) {
   const fs::path data = WriteMnistSubset(dir, 500);
   const fs::path model = LeNetWithAccuracyLayer(dir);
   ASSERT_FALSE(data.empty() || model.empty());
-  Result with = RunTester("--infer_model=" + model.string() + " --infer_data=" + data.string() +
-                              " --batch_size=50 --with_accuracy_layer=true",
-                          dir);
+  ToolResult with = RunTool("sample_tester", "--infer_model=" + model.string() + " --infer_data=" + data.string() +
+                                                " --batch_size=50 --with_accuracy_layer=true");
   ASSERT_EQ(with.exit_code, 0) << with.err;
-  Result without = RunTester("--infer_model=" + model.string() + " --infer_data=" + data.string() + " --batch_size=50",
-                             dir);
+  ToolResult without = RunTool("sample_tester",
+                               "--infer_model=" + model.string() + " --infer_data=" + data.string() + " --batch_size=50");
   ASSERT_EQ(without.exit_code, 0) << without.err;
   // Same accuracies whether the model or the tester computes them.
   auto line = [](const std::string& out, const std::string& key) {
@@ -195,7 +163,7 @@ TEST(SampleTesterTest, BadFlagsAndDataGiveOneErrorLine) {
       "--infer_model=" + model + " --infer_data=" + wrong.string() + " --input_shape=1,x,28",
   };
   for (const std::string& args : cases) {
-    Result r = RunTester(args, dir);
+    ToolResult r = RunTool("sample_tester", args);
     EXPECT_EQ(r.exit_code, 1) << args;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << args << "\n" << r.err;
     EXPECT_NE(r.err.find("sample_tester: error: "), std::string::npos) << r.err;
