@@ -122,7 +122,7 @@ TEST_F(BadInputTest, EmptyProgramFile) {
 
 TEST_F(BadInputTest, TruncatedProgramFile) {
   fs::path d = LenetCopy();
-  const std::string bytes = ReadBytes(d / "__model__");
+  const std::string bytes = ReadWholeFile(d / "__model__");
   for (size_t size : {size_t{1}, size_t{10}, bytes.size() / 3, bytes.size() / 2, bytes.size() - 1}) {
     SCOPED_TRACE(size);
     WriteBytes(d / "__model__", bytes.substr(0, size));
@@ -166,7 +166,7 @@ TEST_F(BadInputTest, MissingParamFile) {
 
 TEST_F(BadInputTest, ShortParamFile) {
   fs::path d = LenetCopy();
-  const std::string bytes = ReadBytes(d / "conv2d_1.w_0");
+  const std::string bytes = ReadWholeFile(d / "conv2d_1.w_0");
   for (size_t size : {size_t{0}, size_t{3}, size_t{15}, size_t{30}, bytes.size() / 2, bytes.size() - 1}) {
     SCOPED_TRACE(size);
     WriteBytes(d / "conv2d_1.w_0", bytes.substr(0, size));
@@ -176,7 +176,7 @@ TEST_F(BadInputTest, ShortParamFile) {
 
 TEST_F(BadInputTest, TooLongParamFile) {
   fs::path d = LenetCopy();
-  WriteBytes(d / "conv2d_1.w_0", ReadBytes(d / "conv2d_1.w_0") + "abcd");
+  WriteBytes(d / "conv2d_1.w_0", ReadWholeFile(d / "conv2d_1.w_0") + "abcd");
   ExpectLoadError(At(d), StatusCode::kInvalidModel,
                   {(d / "conv2d_1.w_0").string(), "'conv2d_1.w_0'", "4 unexpected bytes"});
 }
@@ -280,14 +280,14 @@ TEST_F(BadInputTest, ParseTensorRecordNeverReadsPastTheEnd) {
 TEST_F(BadInputTest, CombinedFileWithBytesLeftOver) {
   fs::path d = LenetCombined();
   const std::string file = (d / "__params__").string();
-  WriteBytes(file, ReadBytes(file) + "xyz");
+  WriteBytes(file, ReadWholeFile(file) + "xyz");
   ExpectLoadError(At(d), StatusCode::kInvalidModel, {file, "3 bytes left over", "'fc_0.w_0'"});
 }
 
 TEST_F(BadInputTest, CombinedFileTooShort) {
   fs::path d = LenetCombined();
   const std::string file = (d / "__params__").string();
-  const std::string bytes = ReadBytes(file);
+  const std::string bytes = ReadWholeFile(file);
   // Records are in name order: conv2d_0.b_0, conv2d_0.w_0, conv2d_1.b_0, conv2d_1.w_0, fc_0.b_0, fc_0.w_0.
   const size_t last_record = 4 + 8 + 4 + 4 + TensorDesc(kFP32, {800, 10}).size() + 800 * 10 * 4;
   WriteBytes(file, bytes.substr(0, bytes.size() - last_record));  // ends exactly before the last record

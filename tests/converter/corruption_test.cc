@@ -75,7 +75,7 @@ void CorruptAndLoad(const std::string& model, const std::string& file, const std
   const fs::path src = SharedPath("models/" + model);
   const fs::path dir = ScratchDir(model);
   LinkCopy(src, dir);
-  const std::string original = ReadBytes(src / file);
+  const std::string original = ReadWholeFile(src / file);
   ASSERT_FALSE(original.empty());
   converter::ModelLocation loc;
   loc.path = dir;
@@ -108,7 +108,7 @@ void CorruptAndLoad(const std::string& model, const std::string& file, const std
   // Truncation at offset 0 leaves an empty file: always an error.
   EXPECT_GT(truncated.errors, 0);
   // The damaged file is gone with the scratch copy; ../shared is untouched.
-  EXPECT_TRUE(ReadBytes(src / file) == original);
+  EXPECT_TRUE(ReadWholeFile(src / file) == original);
 }
 
 TEST(CorruptionTest, LenetProgram) {

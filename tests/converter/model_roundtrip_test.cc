@@ -26,7 +26,7 @@ using converter::SaveOptions;
 std::map<std::string, std::string> DirContents(const fs::path& dir) {
   std::map<std::string, std::string> files;
   for (const auto& e : fs::recursive_directory_iterator(dir))
-    if (e.is_regular_file()) files[fs::relative(e.path(), dir).string()] = ReadBytes(e.path());
+    if (e.is_regular_file()) files[fs::relative(e.path(), dir).string()] = ReadWholeFile(e.path());
   return files;
 }
 
@@ -74,11 +74,11 @@ TEST_P(SharedModelTest, ResaveInSameLayoutIsByteIdenticalAndReloadsTheSame) {
                         SaveOptions{.model_filename = files.model_filename, .params_filename = files.params_filename})
                   .ok());
   if (GetParam().combined) {
-    EXPECT_TRUE(ReadBytes(files.params_file) == ReadBytes(out / files.params_filename))
+    EXPECT_TRUE(ReadWholeFile(files.params_file) == ReadWholeFile(out / files.params_filename))
         << files.params_file << " changed on re-save";
   } else {
     for (const auto& name : program->PersistableNames())
-      EXPECT_TRUE(ReadBytes(dir / name) == ReadBytes(out / name)) << "parameter file " << name << " changed";
+      EXPECT_TRUE(ReadWholeFile(dir / name) == ReadWholeFile(out / name)) << "parameter file " << name << " changed";
   }
   // Nothing else was written: the program file plus the parameter file(s).
   const size_t expected_files = 1 + (GetParam().combined ? 1 : program->PersistableNames().size());

@@ -1,9 +1,5 @@
 #include "tests/converter/model_test_util.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -28,25 +24,7 @@ fs::path ModelDir(const SharedModel& model) {
     fs::path dir = SharedPath("models/" + model.name);
     return fs::is_directory(dir, ec) ? dir : fs::path();
   }
-  // FilledModelCopy guards itself against threads only; ctest runs test processes in parallel, so
-  // serialize the (first) copy-and-fill across processes with a lock file.
-  fs::path lock_dir = fs::path(Q2I_BINARY_DIR) / "filled_models";
-  fs::create_directories(lock_dir, ec);
-  int fd = ::open((lock_dir / ".lock").c_str(), O_CREAT | O_RDWR, 0644);
-  if (fd >= 0) ::flock(fd, LOCK_EX);
-  fs::path dir = FilledModelCopy(model.name);
-  if (fd >= 0) {
-    ::flock(fd, LOCK_UN);
-    ::close(fd);
-  }
-  return dir;
-}
-
-std::string ReadBytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return FilledModelCopy(model.name);  // locks against other threads and test processes itself
 }
 
 void WriteBytes(const fs::path& path, const std::string& bytes) {

@@ -9,6 +9,7 @@
 
 #include "ir/program.h"
 #include "tests/test_util/shared_data.h"
+#include "tests/test_util/tool_runner.h"  // ReadWholeFile
 
 namespace q2i::testing {
 
@@ -25,7 +26,6 @@ const std::vector<SharedModel>& SharedModels();
 // when the model is not available (the caller skips, or fails in CI).
 std::filesystem::path ModelDir(const SharedModel& model);
 
-std::string ReadBytes(const std::filesystem::path& path);
 void WriteBytes(const std::filesystem::path& path, const std::string& bytes);
 
 // A copy of `src` (a directory) at `dst` whose files are symlinks to the originals, so a test can

@@ -1,9 +1,5 @@
 // model_info as a user runs it: summary lines that match the program, --dot, --save_to, and exactly one
 // error line (exit code 1) naming the file for bad input.
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -35,33 +31,11 @@ int CountLines(const std::string& s) {
   return ::testing::AssertionFailure() << "'" << part << "' not found in:\n" << text;
 }
 
-std::string ReadBytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 void WriteBytes(const fs::path& path, const std::string& bytes) {
   std::error_code ec;
   fs::remove(path, ec);
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << bytes;
-}
-
-// FilledModelCopy, serialized across test processes (ctest runs them in parallel).
-fs::path Filled(const std::string& name) {
-  fs::path dir = fs::path(Q2I_BINARY_DIR) / "filled_models";
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  int fd = ::open((dir / ".lock").c_str(), O_CREAT | O_RDWR, 0644);
-  if (fd >= 0) ::flock(fd, LOCK_EX);
-  fs::path copy = FilledModelCopy(name);
-  if (fd >= 0) {
-    ::flock(fd, LOCK_UN);
-    ::close(fd);
-  }
-  return copy;
 }
 
 // A private copy of lenet to damage.
@@ -136,7 +110,7 @@ TEST(ModelInfoToolTest, OcrClsSlimHas108FakeQuantOps) {
 
 TEST(ModelInfoToolTest, Resnet50QatCensus) {
   Q2I_REQUIRE_SHARED("models/resnet50_qat_v1/__model__");
-  fs::path dir = Filled("resnet50_qat_v1");
+  fs::path dir = FilledModelCopy("resnet50_qat_v1");
   ASSERT_FALSE(dir.empty());
   ToolResult r = RunTool("model_info", "--model_dir=" + Quote(dir));
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -155,7 +129,8 @@ TEST(ModelInfoToolTest, SummaryMatchesTheProgramForEverySharedModel) {
   for (const char* model : {"lenet_mnist_fp32", "ocr_cls_fp32", "ocr_cls_slim", "ocr_det_v3_fp32", "ocr_det_v3_slim",
                             "squeezenet1_1_fp32", "mobilenet_v1_fp32"}) {
     SCOPED_TRACE(model);
-    fs::path dir = std::string(model) == "mobilenet_v1_fp32" ? Filled(model) : SharedPath(std::string("models/") + model);
+    fs::path dir =
+        std::string(model) == "mobilenet_v1_fp32" ? FilledModelCopy(model) : SharedPath(std::string("models/") + model);
     if (dir.empty() || !fs::exists(dir)) {
       if (RunningInCi()) {
         ADD_FAILURE() << "missing in CI: " << model;
@@ -178,7 +153,7 @@ TEST(ModelInfoToolTest, DotOutputRenders) {
                                            " --dot=" + Quote(dir / "g.dot"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(Contains(r.out, "dot: " + (dir / "g.dot").string() + "\n"));
-  const std::string dot = ReadBytes(dir / "g.dot");
+  const std::string dot = ReadWholeFile(dir / "g.dot");
   EXPECT_EQ(dot.rfind("digraph model_info {\n", 0), 0u);
   EXPECT_TRUE(Contains(dot, "conv2d("));
   if (!DotAvailable()) {
@@ -189,8 +164,8 @@ TEST(ModelInfoToolTest, DotOutputRenders) {
   }
   const std::string cmd = "dot -Tsvg " + Quote(dir / "g.dot") + " -o " + Quote(dir / "g.svg") + " 2> " +
                           Quote(dir / "dot.err");
-  EXPECT_EQ(std::system(cmd.c_str()), 0) << ReadBytes(dir / "dot.err");
-  EXPECT_TRUE(Contains(ReadBytes(dir / "g.svg"), "<svg"));
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << ReadWholeFile(dir / "dot.err");
+  EXPECT_TRUE(Contains(ReadWholeFile(dir / "g.svg"), "<svg"));
 }
 
 TEST(ModelInfoToolTest, SaveToKeepsOrChangesTheLayout) {
@@ -204,7 +179,7 @@ TEST(ModelInfoToolTest, SaveToKeepsOrChangesTheLayout) {
   ASSERT_EQ(same.exit_code, 0) << same.err;
   EXPECT_TRUE(Contains(same.out, "saved: " + (dir / "same").string() + "\n"));
   EXPECT_TRUE(fs::exists(dir / "same" / "__model__"));
-  EXPECT_EQ(ReadBytes(dir / "same" / "fc_0.w_0"), ReadBytes(src / "fc_0.w_0"));
+  EXPECT_EQ(ReadWholeFile(dir / "same" / "fc_0.w_0"), ReadWholeFile(src / "fc_0.w_0"));
 
   // Combined model/params, then back to separate files with --save_params_filename=-.
   ToolResult comb = RunTool("model_info", "--model_dir=" + Quote(src) + " --save_to=" + Quote(dir / "comb") +
@@ -216,7 +191,7 @@ TEST(ModelInfoToolTest, SaveToKeepsOrChangesTheLayout) {
   ToolResult back = RunTool("model_info", "--model_dir=" + Quote(dir / "comb") + " --save_to=" + Quote(dir / "back") +
                                               " --save_model_filename=__model__ --save_params_filename=-");
   ASSERT_EQ(back.exit_code, 0) << back.err;
-  EXPECT_EQ(ReadBytes(dir / "back" / "fc_0.w_0"), ReadBytes(src / "fc_0.w_0"));
+  EXPECT_EQ(ReadWholeFile(dir / "back" / "fc_0.w_0"), ReadWholeFile(src / "fc_0.w_0"));
 
   // Explicit file names, and every saved copy summarizes the same.
   ToolResult explicit_names =
@@ -252,7 +227,7 @@ TEST(ModelInfoToolTest, BadProgramFiles) {
   Q2I_REQUIRE_SHARED("models/lenet_mnist_fp32/__model__");
   const fs::path d = LenetCopy();
   const fs::path model = d / "__model__";
-  const std::string original = ReadBytes(model);
+  const std::string original = ReadWholeFile(model);
   WriteBytes(model, "");
   ExpectOneErrorLine("--model_dir=" + Quote(d), model.string());
   WriteBytes(model, original.substr(0, original.size() / 2));
@@ -269,7 +244,7 @@ TEST(ModelInfoToolTest, BadParameterFiles) {
   Q2I_REQUIRE_SHARED("models/lenet_mnist_fp32/__model__");
   const fs::path d = LenetCopy();
   const fs::path w = d / "conv2d_1.w_0";
-  const std::string original = ReadBytes(w);
+  const std::string original = ReadWholeFile(w);
   fs::remove(w);
   ExpectOneErrorLine("--model_dir=" + Quote(d), w.string());
   WriteBytes(w, original.substr(0, 100));
@@ -291,7 +266,7 @@ TEST(ModelInfoToolTest, BadCombinedFile) {
   const fs::path d = ScratchDir("ocr");
   const fs::path src = SharedPath("models/ocr_cls_slim");
   fs::copy_file(src / "inference.pdmodel", d / "inference.pdmodel");
-  const std::string params = ReadBytes(src / "inference.pdiparams");
+  const std::string params = ReadWholeFile(src / "inference.pdiparams");
   WriteBytes(d / "inference.pdiparams", params + "xx");
   ExpectOneErrorLine("--model_dir=" + Quote(d), (d / "inference.pdiparams").string());
   WriteBytes(d / "inference.pdiparams", params.substr(0, params.size() - 10));
