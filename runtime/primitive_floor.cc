@@ -42,11 +42,12 @@ StatusOr<BareConv> MakeBareConv(const Executor& exec, size_t op_index, const dnn
   const ir::Op& op = exec.program().op(op_index);
   Q2I_ASSIGN_OR_RETURN(Executor::PlannedValue in, exec.PlannedArgument(op_index, false, "Input"));
   Q2I_ASSIGN_OR_RETURN(Executor::PlannedValue out, exec.PlannedArgument(op_index, true, "Output"));
-  const ir::Tensor* filter = exec.program().FindParam(op.Input("Filter"));
-  if (filter == nullptr || filter->dims().size() != 4 || in.dims.size() != 4 || out.dims.size() != 4) {
-    return Unsupported(op.DebugName(), ": not a 4-D convolution with a constant filter");
+  // The filter as planned: a parameter, or a folded value (fake-quant programs compute it from one).
+  Q2I_ASSIGN_OR_RETURN(Executor::PlannedValue filter, exec.PlannedArgument(op_index, false, "Filter"));
+  if (filter.dims.size() != 4 || in.dims.size() != 4 || out.dims.size() != 4) {
+    return Unsupported(op.DebugName(), ": not a 4-D convolution");
   }
-  const std::vector<int64_t>& f = filter->dims();
+  const std::vector<int64_t>& f = filter.dims;
   Q2I_ASSIGN_OR_RETURN(int64_t groups, op.GetInt("groups", 1));
   Q2I_ASSIGN_OR_RETURN(std::vector<int64_t> strides, kernels::GetIntsN(op, "strides", 2, {1, 1}));
   Q2I_ASSIGN_OR_RETURN(std::vector<int64_t> dilations, kernels::GetIntsN(op, "dilations", 2, {1, 1}));

@@ -47,6 +47,22 @@ TEST(PrimitiveFloorTest, TimesEveryConvolutionOfThePlan) {
   }
 }
 
+// As in fake-quant programs: the filter is computed from a parameter (folded once by the executor).
+TEST(PrimitiveFloorTest, FilterComputedFromAParameter) {
+  ir::Program p = BuildProgram(
+      {{"x", ir::Tensor(ir::DataType::kFP32, {1, 4, 6, 6})}}, {{"w", RandomTensor({4, 4, 3, 3}, 21)}},
+      {{"scale", {{"X", {"w"}}}, {{"Out", {"ws"}}}, {{"scale", Attribute::Float(2.f)}}},
+       {"conv2d", {{"Input", {"x"}}, {"Filter", {"ws"}}}, {{"Output", {"y"}}}, {{"paddings", Attribute::Ints({1, 1})}}}},
+      {"y"});
+  auto exec = runtime::Executor::Create(p, {.num_threads = 1, .profile = true});
+  ASSERT_TRUE(exec.ok()) << exec.status().ToString();
+  ASSERT_TRUE((*exec)->Prepare({{1, 4, 6, 6}}).ok());
+  auto floor = runtime::MeasureConvFloor(**exec, {.warmup = 0, .repeat = 1});
+  ASSERT_TRUE(floor.ok()) << floor.status().ToString();
+  ASSERT_EQ(floor->size(), 1u);
+  EXPECT_EQ((*floor)[0].shape, "1x4x6x6 float32 -> 1x4x6x6 float32, k3x3 s1 g1");
+}
+
 TEST(PrimitiveFloorTest, NeedsAPreparedPlan) {
   ir::Program p = TwoConvs();
   auto exec = runtime::Executor::Create(p);
