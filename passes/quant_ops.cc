@@ -28,7 +28,7 @@ std::string Int8Var(ir::Program& program, const std::string& stem, const std::st
 float QuantizeInput(ir::Program& program, ir::Op& op, const std::string& slot, size_t index, const ir::QuantScale& q) {
   std::vector<std::string> args = op.Inputs(slot);
   const std::string source = args.at(index);
-  const std::string out = Int8Var(program, "quantize/out", source, q);
+  const std::string out = Int8Var(program, source + kInt8Suffix, source, q);
   const float scale = KernelScale(q);
   ir::Op quant("quantize");
   quant.SetInput("Input", {source});
@@ -47,7 +47,7 @@ float QuantizeInput(ir::Program& program, ir::Op& op, const std::string& slot, s
 
 float DequantizeOutput(ir::Program& program, ir::Op& op, const std::string& slot, const ir::QuantScale& q) {
   const std::string target = op.Output(slot);
-  const std::string in = Int8Var(program, "dequantize/in", target, q);
+  const std::string in = Int8Var(program, target + kInt8Suffix, target, q);
   const float scale = KernelScale(q);
   op.SetOutput(slot, {in});
   ir::Op deq("dequantize");

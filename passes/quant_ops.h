@@ -15,6 +15,11 @@ ir::DataType Int8TypeOf(const ir::QuantScale& q);
 // Scale of a variable, or nullptr.
 const ir::QuantScale* VarScale(const ir::Program& program, const std::string& name);
 
+// The int8 variables these helpers create are named after the real-valued tensor they carry:
+// "<name>.int8" (then "<name>.int8_0", ... when several scales of one tensor exist). layer_diff uses this
+// to compare them with the FP32 tensor of another program.
+inline constexpr const char* kInt8Suffix = ".int8";
+
 // Inserts `quantize` before `op` for argument `index` of input `slot` and rewires the op to read its
 // int8 output. Returns the kernel scale.
 float QuantizeInput(ir::Program& program, ir::Op& op, const std::string& slot, size_t index, const ir::QuantScale& q);

@@ -1,11 +1,15 @@
 // layer_diff: where do two programs of one model diverge? Runs both (e.g. the fake-quant model and its
-// INT8 conversion, or FP32 and INT8) on the same input and prints, in program order, every FP32
-// variable both compute with its cosine similarity and max |difference|. Large drops point at the op
+// INT8 conversion, or FP32 and INT8) on the same input and prints, in program order, every variable
+// both compute with its cosine similarity and max |difference|. INT8 variables of model B are compared
+// in real units: divided by the kernel scale of their producer (Scale_out of conv2d/fc/elementwise_add,
+// Scale of quantize; pool2d and other INT8 ops keep their input's scale), matched by name: the int8
+// variable "<name>.int8[_N]" carries A's "<name>". Large drops point at the op
 // that loses accuracy; pass its id to save_quant_model --op_ids_to_skip.
 #include <gflags/gflags.h>
 
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <random>
 #include <set>
 #include <sstream>
@@ -15,6 +19,7 @@
 
 #include "converter/model_io.h"
 #include "ir/graph_index.h"
+#include "passes/quant_ops.h"
 #include "runtime/executor.h"
 #include "support/text.h"
 
@@ -39,19 +44,46 @@ int Fail(const Status& st) {
   return 1;
 }
 
-// FP32 variables computed by an op (not weights, not feeds) in program order.
-std::vector<std::string> ComputedFloatVars(const Program& p) {
+bool IsInt8Type(q2i::ir::DataType t) { return t == q2i::ir::DataType::kInt8 || t == q2i::ir::DataType::kUInt8; }
+
+// Variables computed by an op (not weights, not feeds) in program order: FP32 ones, and with
+// `with_int8` s8/u8 ones too.
+std::vector<std::string> ComputedVars(const Program& p, bool with_int8) {
   std::vector<std::string> names;
   std::set<std::string> seen;
   for (const auto& op : p.ops()) {
     if (op->type() == "feed" || op->type() == "fetch") continue;
     for (const auto& n : op->OutputNames()) {
       const q2i::ir::Var* v = p.FindVar(n);
-      if (v == nullptr || v->persistable || !v->dtype || *v->dtype != q2i::ir::DataType::kFP32) continue;
+      if (v == nullptr || v->persistable || !v->dtype) continue;
+      if (*v->dtype != q2i::ir::DataType::kFP32 && !(with_int8 && IsInt8Type(*v->dtype))) continue;
       if (seen.insert(n).second) names.push_back(n);
     }
   }
   return names;
+}
+
+// The kernel scale (q = x * scale) of an INT8 variable, from its producer; 0 when unknown.
+double Int8Scale(const Program& p, const q2i::ir::GraphIndex& index, const std::string& name, int depth = 0) {
+  const q2i::ir::Op* op = index.Producer(name);
+  if (op == nullptr || depth > 64) return 0;
+  const char* attr = op->type() == "quantize" ? "Scale" : "Scale_out";
+  if (op->HasAttr(attr)) return op->GetFloat(attr, 0.0).value_or(0.0);
+  for (const char* slot : {"X", "Input"}) {  // pool2d, reshape2, transpose2, concat, ...: the input's scale
+    if (op->HasInput(slot)) return Int8Scale(p, index, op->Input(slot), depth + 1);
+  }
+  return 0;
+}
+
+// `t` as float32: itself, or an INT8 tensor divided by `scale`.
+Tensor AsReal(const Tensor& t, double scale) {
+  if (t.dtype() == q2i::ir::DataType::kFP32) return t;
+  Tensor r(q2i::ir::DataType::kFP32, t.dims());
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    const double q = t.dtype() == q2i::ir::DataType::kInt8 ? t.data<int8_t>()[i] : t.data<uint8_t>()[i];
+    r.data<float>()[i] = static_cast<float>(q / scale);
+  }
+  return r;
 }
 
 Program WithFetches(const Program& p, const std::vector<std::string>& names) {
@@ -90,11 +122,28 @@ int main(int argc, char** argv) {
   if (!a.ok()) return Fail(a.status());
   auto b = q2i::converter::LoadModel({FLAGS_model_b, "", ""});
   if (!b.ok()) return Fail(b.status());
-  std::set<std::string> in_b;
-  for (const auto& n : ComputedFloatVars(*b)) in_b.insert(n);
-  std::vector<std::string> common;
-  for (const auto& n : ComputedFloatVars(*a))
-    if (in_b.count(n)) common.push_back(n);
+  // B's variable for each real-valued tensor name: itself when FP32, else the first int8 carrier.
+  q2i::ir::GraphIndex index(*b);
+  std::map<std::string, std::string> in_b;
+  for (const auto& n : ComputedVars(*b, /*with_int8=*/true)) {
+    const q2i::ir::Var* v = b->FindVar(n);
+    if (!IsInt8Type(*v->dtype)) {
+      in_b[n] = n;
+      continue;
+    }
+    const size_t at = n.rfind(q2i::passes::kInt8Suffix);
+    if (at == std::string::npos || Int8Scale(*b, index, n) <= 0) continue;
+    const std::string rest = n.substr(at + std::string(q2i::passes::kInt8Suffix).size());
+    if (!rest.empty() && (rest[0] != '_' || rest.find_first_not_of("0123456789", 1) != std::string::npos)) continue;
+    in_b.emplace(n.substr(0, at), n);
+  }
+  std::vector<std::string> common, common_b;
+  for (const auto& n : ComputedVars(*a, /*with_int8=*/false)) {
+    auto it = in_b.find(n);
+    if (it == in_b.end()) continue;
+    common.push_back(n);
+    common_b.push_back(it->second);
+  }
   auto dims = InputDims(*a);
   if (!dims.ok()) return Fail(dims.status());
   Tensor input(q2i::ir::DataType::kFP32, *dims);
@@ -117,7 +166,7 @@ int main(int argc, char** argv) {
   }
   std::vector<std::vector<Tensor>> outs;
   for (const Program* p : {&*a, &*b}) {
-    Program probe = WithFetches(*p, common);
+    Program probe = WithFetches(*p, p == &*a ? common : common_b);
     auto exec = q2i::runtime::Executor::Create(probe, {.num_threads = FLAGS_num_threads, .profile = false,
                                                        .max_cached_plans = 1, .registry = nullptr});
     if (!exec.ok()) return Fail(exec.status());
@@ -126,11 +175,10 @@ int main(int argc, char** argv) {
     outs.push_back(std::move(r).value());
   }
   const size_t base_a = a->FetchNames().size(), base_b = b->FetchNames().size();
-  q2i::ir::GraphIndex index(*b);
   std::printf("%-48s %-24s %10s %12s\n", "variable", "producer in B", "cosine", "max|diff|");
   for (size_t i = 0; i < common.size(); ++i) {
     const Tensor& x = outs[0][base_a + i];
-    const Tensor& y = outs[1][base_b + i];
+    const Tensor y = AsReal(outs[1][base_b + i], Int8Scale(*b, index, common_b[i]));
     if (x.dims() != y.dims()) {
       std::printf("%-48s shapes differ\n", common[i].c_str());
       continue;
@@ -145,8 +193,9 @@ int main(int argc, char** argv) {
     }
     const double cos = (nx > 0 && ny > 0) ? dot / std::sqrt(nx * ny) : (nx == ny ? 1.0 : 0.0);
     if (cos >= FLAGS_min_cosine && FLAGS_min_cosine < 1.0) continue;
-    const q2i::ir::Op* producer = index.Producer(common[i]);
+    const q2i::ir::Op* producer = index.Producer(common_b[i]);
     std::string who = producer ? producer->type() + "(" + std::to_string(producer->id()) + ")" : "?";
+    if (y.dtype() != outs[1][base_b + i].dtype()) who += " int8";
     std::printf("%-48s %-24s %10.6f %12.5g\n", common[i].c_str(), who.c_str(), cos, m);
   }
   return 0;

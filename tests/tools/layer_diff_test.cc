@@ -1,0 +1,84 @@
+// layer_diff as a user runs it on the built-in demo model: fake-quant vs its INT8 conversion compares
+// every INT8 conv output in real units, in program order; bad flags and models are one-line errors.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <regex>
+#include <sstream>
+
+#include "tests/test_util/shared_data.h"
+#include "tests/test_util/tool_runner.h"
+
+namespace q2i::testing {
+namespace {
+namespace fs = std::filesystem;
+
+// The demo's fake-quant model (quant_post) and its INT8 conversion, made once for the suite.
+const fs::path& DemoQuantAndInt8() {
+  static const fs::path dir = [] {
+    fs::path d = ScratchDir("layer_diff_demo");
+    const std::string q = "'" + d.string();
+    EXPECT_EQ(RunTool("make_demo", "--output_dir=" + q + "' --calib_images=20 --test_images=10").exit_code, 0);
+    EXPECT_EQ(RunTool("quant_post", "--model_dir=" + q + "/fp32_model' --calib_data=" + q +
+                                        "/calib.bin' --batch_size=10 --batch_num=2 --progress=false "
+                                        "--save_model_path=" + q + "/quant'")
+                  .exit_code,
+              0);
+    EXPECT_EQ(RunTool("save_quant_model", "--quant_model_path=" + q + "/quant' --int8_model_save_path=" + q + "/int8'")
+                  .exit_code,
+              0);
+    return d;
+  }();
+  return dir;
+}
+
+TEST(LayerDiffToolTest, ComparesInt8ConvOutputsInRealUnits) {
+  const fs::path& d = DemoQuantAndInt8();
+  ToolResult r = RunTool("layer_diff", "--model_a='" + (d / "quant").string() + "' --model_b='" + (d / "int8").string() +
+                                           "' --seed=3");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string line;
+  std::getline(lines, line);
+  EXPECT_NE(line.find("cosine"), std::string::npos) << line;
+  const std::regex row(R"(^(\S+)\s+(\S+)\(([0-9]+)\)( int8)?\s+([-0-9.]+)\s+\S+$)");
+  int int8_rows = 0, int8_convs = 0, rows = 0;
+  for (; std::getline(lines, line); ++rows) {
+    std::smatch m;
+    ASSERT_TRUE(std::regex_match(line, m, row)) << line;
+    const double cos = std::stod(m[5]);
+    EXPECT_GT(cos, 0.95) << line;  // INT8 reproduces the fake-quant model's quantization
+    EXPECT_LE(cos, 1.0 + 1e-9) << line;
+    if (m[4].matched) {
+      ++int8_rows;
+      int8_convs += m[2] == "conv2d";
+    }
+  }
+  EXPECT_GE(int8_convs, 3) << r.out;  // the demo's INT8 convs, compared through their scales
+  EXPECT_GT(rows, int8_rows);         // and the FP32 tail (softmax, ...)
+}
+
+TEST(LayerDiffToolTest, SameModelIsIdentical) {
+  const fs::path& d = DemoQuantAndInt8();
+  ToolResult r = RunTool("layer_diff", "--model_a='" + (d / "int8").string() + "' --model_b='" + (d / "int8").string() +
+                                           "' --min_cosine=0.999999");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;  // only the header
+}
+
+TEST(LayerDiffToolTest, BadFlagsAreOneLineErrors) {
+  ToolResult none = RunTool("layer_diff", "");
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_NE(none.err.find("--model_a and --model_b are required"), std::string::npos) << none.err;
+  ToolResult missing = RunTool("layer_diff", "--model_a=/nonexistent/a --model_b=/nonexistent/b");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("/nonexistent/a"), std::string::npos) << missing.err;
+  const fs::path& d = DemoQuantAndInt8();
+  ToolResult image = RunTool("layer_diff", "--model_a='" + (d / "quant").string() + "' --model_b='" +
+                                               (d / "int8").string() + "' --image=/nonexistent.jpg");
+  EXPECT_EQ(image.exit_code, 1);
+  EXPECT_NE(image.err.find("/nonexistent.jpg"), std::string::npos) << image.err;
+}
+
+}  // namespace
+}  // namespace q2i::testing
