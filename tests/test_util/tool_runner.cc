@@ -32,4 +32,14 @@ ToolResult RunTool(const std::string& tool, const std::string& args) {
   return r;
 }
 
+std::optional<double> NumberAfter(const std::string& text, const std::string& key) {
+  const size_t at = text.find(key);
+  if (at == std::string::npos) return std::nullopt;
+  const char* begin = text.c_str() + at + key.size();
+  char* end = nullptr;
+  const double v = std::strtod(begin, &end);
+  if (end == begin) return std::nullopt;
+  return v;
+}
+
 }  // namespace q2i::testing

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 
 namespace q2i::testing {
@@ -17,5 +18,9 @@ std::string ReadWholeFile(const std::filesystem::path& path);
 
 // Runs build/bin/<tool> with `args` (already shell-quoted as needed) in the build directory.
 ToolResult RunTool(const std::string& tool, const std::string& args);
+
+// The number printed right after the first `key` in `text` ("speedup=" in "... speedup=3.52"); nullopt
+// when the key is missing or no number follows it.
+std::optional<double> NumberAfter(const std::string& text, const std::string& key);
 
 }  // namespace q2i::testing
