@@ -37,7 +37,8 @@ std::string VarLabel(const Program& p, const std::string& name, int64_t id) {
   }
   if (v != nullptr && v->quant && !v->quant->scales.empty()) {
     std::ostringstream s;
-    s << "\\n" << (v->quant->is_unsigned ? "u8" : "s8") << " scale=" << v->quant->scales[0];
+    s << "\\n" << (v->quant->is_unsigned ? (v->quant->signed_grid ? "u8/127" : "u8") : "s8")
+      << " scale=" << v->quant->scales[0];
     if (v->quant->scales.size() > 1) s << " (+" << v->quant->scales.size() - 1 << ")";
     label += s.str();
   }

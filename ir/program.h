@@ -40,9 +40,12 @@ enum class VarKind : int32_t {
 
 // Quantization scale of a tensor, Paddle's "scale-to-one" convention: s = 1 / threshold, one value
 // (per tensor) or one per channel. `is_unsigned` marks tensors known to be >= 0 (u8 after relu).
+// `signed_grid` (with is_unsigned): stored as u8 but on the grid a signed quantizer gave it in training,
+// 127 steps over [0, T] (values 0..127) instead of 255.
 struct QuantScale {
   std::vector<double> scales;
   bool is_unsigned = false;
+  bool signed_grid = false;
   bool operator==(const QuantScale&) const = default;
 };
 

@@ -6,10 +6,11 @@
 //     channel), Scale_in_eltwise; Scale_out + dequantize when the output has a scale, otherwise
 //     force_fp32_output. The residual stays FP32 (and the output FP32, so the sum happens in FP32) when
 //     training added it unquantized (PassContext::fp32_residual_convs()), when it has no scale, or when
-//     its signedness differs from the output's. With QuantizeOptions::double_rounding, when training
+//     it is u8 under an s8 output (an s8 residual under a u8 output is read as s8 by the sum post-op). With QuantizeOptions::double_rounding, when training
 //     rounded the pre-activation tensor of a fused relu with another scale
 //     (PassContext::pre_activation_scales()), the conv writes at that scale and squash-quant leaves the
-//     requantize to the output's scale in place (two roundings, as in training);
+//     requantize to the output's scale in place (two roundings, as in training). An output stored as u8
+//     on a signed grid (QuantScale::signed_grid) makes a fused relu a relu6 bounded at the threshold;
 //   - fc: Input and W scales; Scale_in, Scale_weights, Scale_out / force_fp32_output;
 //   - pool2d: X and Out scales, equal (propagate-scales makes them so);
 //   - concat: Out scale, used for every input;
@@ -20,6 +21,8 @@
 //   Quantized variables get dtype int8 / uint8 in the program, which is how the runtime knows them.
 // Postcondition: every op with mkldnn_data_type "int8" reads and writes int8 variables (or f32 output
 //   with force_fp32_output).
+#include <algorithm>
+
 #include "ir/graph_index.h"
 #include "passes/passes.h"
 #include "passes/quant_ops.h"
@@ -83,17 +86,29 @@ class InsertQuantDequantPass final : public Pass {
     return v;
   }
 
+  // A u8 output on a signed grid holds 0..127: the fused relu becomes relu6 bounded at the threshold
+  // (what the fake quantizer's clipping did), so the output never exceeds 127.
+  static void ClipAtThreshold(ir::Op& op, double threshold) {
+    const std::string act = op.GetString("fuse_activation", "").value_or("");
+    double bound = threshold;
+    if (act == "relu6") bound = std::min(bound, op.GetFloat("fuse_alpha", 6.0).value_or(6.0));
+    else if (act != "relu") return;
+    op.SetAttr("fuse_activation", ir::Attribute::String("relu6"));
+    op.SetAttr("fuse_alpha", ir::Attribute::Float(static_cast<float>(bound)));
+  }
+
   static bool QuantizeConv(ir::Program& p, ir::Op& op, PassContext& ctx, std::string* why) {
     const ir::QuantScale *qi, *qw;
     if (!Require(p, op.Input("Input"), "input", &qi, why) || !Require(p, op.Input("Filter"), "filter", &qw, why))
       return false;
     const ir::QuantScale* qo = VarScale(p, op.Output("Output"));
     const ir::QuantScale* qr = op.HasInput("ResidualData") ? VarScale(p, op.Input("ResidualData")) : nullptr;
-    bool int8_residual = qr != nullptr && qo != nullptr && qr->is_unsigned == qo->is_unsigned &&
+    // An s8 residual under a u8 output is fine (the sum post-op reads it as s8); not the reverse.
+    bool int8_residual = qr != nullptr && qo != nullptr && (!qr->is_unsigned || qo->is_unsigned) &&
                          !ctx.fp32_residual_convs().count(op.id());
     if (op.HasInput("ResidualData") && !int8_residual) {
-      ctx.AddRemark(op, "residual added in FP32 (training did not quantize it, or its scale or signedness does "
-                        "not match the output)");
+      ctx.AddRemark(op, "residual added in FP32 (training did not quantize it, it has no scale, or it is u8 "
+                        "under an s8 output)");
       qo = nullptr;  // the sum happens in FP32, so the output is FP32
     }
     const ir::QuantScale in = *qi, w = *qw;
@@ -108,6 +123,7 @@ class InsertQuantDequantPass final : public Pass {
         ctx.double_rounding_ops().insert(op.id());
       }
     }
+    if (out && out->is_unsigned && out->signed_grid) ClipAtThreshold(op, 1.0 / out->scales.at(0));
     op.SetAttr("Scale_in", ir::Attribute::Float(QuantizeInput(p, op, "Input", 0, in)));
     op.SetAttr("Scale_weights", ir::Attribute::Floats(WeightScales(w)));
     if (r) op.SetAttr("Scale_in_eltwise", ir::Attribute::Float(QuantizeInput(p, op, "ResidualData", 0, *r)));
@@ -127,6 +143,7 @@ class InsertQuantDequantPass final : public Pass {
     const ir::QuantScale in = *qi, w = *qw;
     const ir::QuantScale* qo = VarScale(p, op.Output("Out"));
     const std::optional<ir::QuantScale> out = qo ? std::optional(*qo) : std::nullopt;
+    if (out && out->is_unsigned && out->signed_grid) ClipAtThreshold(op, 1.0 / out->scales.at(0));
     op.SetAttr("Scale_in", ir::Attribute::Float(QuantizeInput(p, op, "Input", 0, in)));
     op.SetAttr("Scale_weights", ir::Attribute::Floats(WeightScales(w)));
     if (out) {

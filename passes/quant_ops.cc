@@ -5,7 +5,7 @@
 namespace q2i::passes {
 
 float KernelScale(const ir::QuantScale& q) {
-  return static_cast<float>(q.scales.at(0) * (q.is_unsigned ? 255.0 : 127.0));
+  return static_cast<float>(q.scales.at(0) * (q.is_unsigned && !q.signed_grid ? 255.0 : 127.0));
 }
 
 ir::DataType Int8TypeOf(const ir::QuantScale& q) { return q.is_unsigned ? ir::DataType::kUInt8 : ir::DataType::kInt8; }

@@ -81,6 +81,53 @@ TEST(InsertQuantDequantTest, ConvGetsScalesAndBoundaryOps) {
   EXPECT_FALSE(FindOp(p, "quantize")->GetBool("is_negative_input").value() == false);
 }
 
+TEST(InsertQuantDequantTest, SignedGridOutputClipsAtTheThreshold) {
+  for (const std::string act : {"relu", "relu6"}) {
+    ir::Program p = ConvPool();
+    ir::Op* conv = nullptr;
+    for (const auto& op : p.ops())
+      if (op->type() == "conv2d") conv = op.get();
+    conv->SetAttr("fuse_activation", Attribute::String(act));
+    conv->SetAttr("fuse_alpha", Attribute::Float(3.f));  // relu6's bound, below the threshold 4
+    p.FindVar("c")->quant = ir::QuantScale{{0.25}, true, true};
+    p.FindVar("p")->quant = ir::QuantScale{{0.25}, true, true};
+    ASSERT_TRUE(RunPassOk(*CreatePlaceInt8Pass(), p));
+    ASSERT_TRUE(RunPassOk(*CreateInsertQuantDequantPass(), p));
+    EXPECT_EQ(conv->GetString("fuse_activation").value(), "relu6") << act;
+    EXPECT_FLOAT_EQ(static_cast<float>(conv->GetFloat("fuse_alpha").value()), act == "relu" ? 4.f : 3.f) << act;
+    EXPECT_FLOAT_EQ(static_cast<float>(conv->GetFloat("Scale_out").value()), 0.25f * 127);
+    EXPECT_EQ(*p.FindVar(conv->Output("Output"))->dtype, ir::DataType::kUInt8);
+  }
+}
+
+TEST(InsertQuantDequantTest, SignedResidualUnderUnsignedOutputStaysInt8) {
+  auto build = [] {
+    ir::ProgramBuilder b;
+    b.Input("x", {1, 2, 4, 4});
+    b.Input("r", {1, 3, 4, 4});
+    b.Param("w", RandomTensor({3, 2, 1, 1}, 1));
+    b.AddOp("conv2d", {{"Input", {"x"}}, {"Filter", {"w"}}, {"ResidualData", {"r"}}}, {{"Output", {"c"}}},
+            {{"fuse_activation", Attribute::String("relu")}, {"fuse_residual_connection", Attribute::Bool(true)},
+             {"strides", Attribute::Ints({1, 1})}, {"paddings", Attribute::Ints({0, 0})}, {"groups", Attribute::Int(1)}});
+    b.Output("c");
+    return b.Build();
+  };
+  for (const bool residual_unsigned : {false, true}) {
+    ir::Program p = build();
+    p.FindVar("x")->quant = ir::QuantScale{{0.5}, false};
+    p.FindVar("w")->quant = ir::QuantScale{{1.0, 2.0, 4.0}, false};
+    p.FindVar("r")->quant = ir::QuantScale{{0.5}, residual_unsigned};
+    p.FindVar("c")->quant = ir::QuantScale{{0.25}, residual_unsigned ? false : true};  // the other signedness
+    ASSERT_TRUE(RunPassOk(*CreatePlaceInt8Pass(), p));
+    PassContext ctx;
+    ASSERT_TRUE(RunPassOk(*CreateInsertQuantDequantPass(), p, &ctx));
+    const ir::Op* conv = FindOp(p, "conv2d");
+    // s8 residual under u8 output: INT8 sum; u8 residual under s8 output: the residual stays FP32.
+    EXPECT_EQ(conv->HasAttr("Scale_in_eltwise"), !residual_unsigned);
+    EXPECT_EQ(conv->GetBool("force_fp32_output").value(), residual_unsigned);
+  }
+}
+
 TEST(InsertQuantDequantTest, MissingScaleKeepsOpFp32WithReason) {
   ir::Program p = ConvPool();
   p.FindVar("x")->quant.reset();

@@ -127,6 +127,35 @@ TEST(NumericEquivalenceTest, Int8PipelineMatchesFakeQuantProgram) {
   EXPECT_TRUE(error.empty()) << error;
 }
 
+// The relu conv output training quantized as signed is stored as u8 on the trained grid (0..127, clipped
+// at the threshold): the INT8 program computes exactly what the s8 storage computed.
+TEST(NumericEquivalenceTest, SignedGridU8EqualsS8) {
+  ir::Program u8 = FrozenChain();
+  PassManager prefix;
+  BuildInt8Pipeline(prefix, {.save_int8_weights = false, .stop_after = "mark-unsigned"});
+  PassContext ctx;
+  ASSERT_TRUE(prefix.Run(u8, ctx).ok());
+  ir::Program s8 = u8.Clone();
+  ir::Var* r1 = s8.FindVar("r1");  // the relu conv's output
+  ASSERT_TRUE(r1 != nullptr && r1->quant);
+  EXPECT_TRUE(r1->quant->is_unsigned && r1->quant->signed_grid);
+  r1->quant->is_unsigned = r1->quant->signed_grid = false;
+  for (ir::Program* p : {&u8, &s8}) {
+    PassContext rest;
+    for (const auto& pass : {CreatePropagateScalesPass(), CreatePlaceInt8Pass(), CreateInsertQuantDequantPass(),
+                             CreateSquashQuantPass(), CreateDeadCodeEliminationPass()}) {
+      RunPassOk(*pass, *p, &rest);
+    }
+  }
+  bool has_u8 = false;
+  for (const auto& [name, v] : u8.vars()) has_u8 |= v.dtype == ir::DataType::kUInt8;
+  EXPECT_TRUE(has_u8);
+  std::string error;
+  EXPECT_EQ(MaxOutputDiff(u8, s8, kImage, 7, &error), 0.0) << error;
+  EXPECT_EQ(MaxOutputDiff(u8, s8, kImage, 8, &error), 0.0) << error;
+  EXPECT_TRUE(error.empty()) << error;
+}
+
 TEST(NumericEquivalenceTest, SquashKeepsInt8Results) {
   ir::Program p = FrozenChain();
   PassManager pm;

@@ -6,6 +6,7 @@
 
 #include "ir/program_builder.h"
 #include "passes/passes.h"
+#include "passes/quant_ops.h"
 #include "tests/test_util/program_helpers.h"
 
 namespace q2i::passes {
@@ -366,6 +367,31 @@ TEST(MarkUnsignedTest, FakeQuantizedOutputsStaySignedUnlessAsked) {
   paddle.fake_quantized_vars().insert("y");
   EXPECT_TRUE(RunPassOk(*CreateMarkUnsignedPass(), p, &paddle));
   EXPECT_TRUE(p.FindVar("y")->quant->is_unsigned);
+}
+
+TEST(MarkUnsignedTest, FakeQuantizedConvOutputKeepsTheTrainedGridAsU8) {
+  auto run = [](QuantizeOptions options) {
+    ir::Program p = DygraphConv();
+    p.op(3).SetAttr("fuse_activation", Attribute::String("relu"));
+    p.FindVar("y")->quant = ir::QuantScale{{0.25}, false};
+    PassContext ctx(options);
+    ctx.fake_quantized_vars().insert("y");
+    RunPassOk(*CreateMarkUnsignedPass(), p, &ctx);
+    return *p.FindVar("y")->quant;
+  };
+  const ir::QuantScale faithful = run({});
+  EXPECT_TRUE(faithful.is_unsigned);
+  EXPECT_TRUE(faithful.signed_grid);
+  EXPECT_FLOAT_EQ(KernelScale(faithful), 0.25f * 127);  // 127 steps over [0, T]: the trained values
+  QuantizeOptions paddle;
+  paddle.unsigned_relu_outputs = true;
+  const ir::QuantScale u8 = run(paddle);
+  EXPECT_TRUE(u8.is_unsigned);
+  EXPECT_FALSE(u8.signed_grid);
+  EXPECT_FLOAT_EQ(KernelScale(u8), 0.25f * 255);
+  QuantizeOptions twice;
+  twice.double_rounding = true;  // the requantize after the conv would not clip: stays s8
+  EXPECT_FALSE(run(twice).is_unsigned);
 }
 
 }  // namespace
