@@ -2,6 +2,8 @@
 
 #include <sys/wait.h>
 
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -30,6 +32,26 @@ ToolResult RunTool(const std::string& tool, const std::string& args) {
   r.out = ReadWholeFile(out);
   r.err = ReadWholeFile(err);
   return r;
+}
+
+const DemoModels& BuiltDemoModels() {
+  static const DemoModels models = [] {
+    const fs::path d = ScratchDir("built_demo_models");
+    const std::string q = "'" + d.string();
+    DemoModels m;
+    const ToolResult demo = RunTool("make_demo", "--output_dir=" + q + "' --calib_images=20 --test_images=10");
+    EXPECT_EQ(demo.exit_code, 0) << demo.err;
+    const ToolResult ptq = RunTool("quant_post", "--model_dir=" + q + "/fp32_model' --calib_data=" + q +
+                                                     "/calib.bin' --batch_size=10 --batch_num=2 --progress=false "
+                                                     "--save_model_path=" + q + "/quant'");
+    EXPECT_EQ(ptq.exit_code, 0) << ptq.err;
+    const ToolResult conv = RunTool("save_quant_model", "--quant_model_path=" + q + "/quant' --int8_model_save_path=" +
+                                                            q + "/int8' --fp32_model_save_path=" + q + "/fp32'");
+    EXPECT_EQ(conv.exit_code, 0) << conv.err;
+    if (demo.exit_code == 0 && ptq.exit_code == 0 && conv.exit_code == 0) m = {d / "fp32", d / "quant", d / "int8"};
+    return m;
+  }();
+  return models;
 }
 
 std::optional<double> NumberAfter(const std::string& text, const std::string& key) {

@@ -19,6 +19,14 @@ std::string ReadWholeFile(const std::filesystem::path& path);
 // Runs build/bin/<tool> with `args` (already shell-quoted as needed) in the build directory.
 ToolResult RunTool(const std::string& tool, const std::string& args);
 
+// The built-in demo model run through the tools once per test process (make_demo with small datasets,
+// quant_post, save_quant_model): its FP32 model fused but not quantized, its fake-quant model and its
+// INT8 conversion. Empty paths (and a test failure) when a tool fails.
+struct DemoModels {
+  std::filesystem::path fp32, quant, int8;
+};
+const DemoModels& BuiltDemoModels();
+
 // The number printed right after the first `key` in `text` ("speedup=" in "... speedup=3.52"); nullopt
 // when the key is missing or no number follows it.
 std::optional<double> NumberAfter(const std::string& text, const std::string& key);

@@ -11,27 +11,8 @@ namespace q2i::testing {
 namespace {
 namespace fs = std::filesystem;
 
-// FP32 and INT8 demo models, made once for the suite.
-const fs::path& DemoModels() {
-  static const fs::path dir = [] {
-    fs::path d = ScratchDir("bench_demo");
-    const std::string q = "'" + d.string();
-    ToolResult demo = RunTool("make_demo", "--output_dir=" + q + "' --calib_images=20 --test_images=10");
-    EXPECT_EQ(demo.exit_code, 0) << demo.err;
-    ToolResult ptq = RunTool("quant_post", "--model_dir=" + q + "/fp32_model' --calib_data=" + q +
-                                               "/calib.bin' --batch_size=10 --batch_num=2 --progress=false "
-                                               "--save_model_path=" + q + "/quant'");
-    EXPECT_EQ(ptq.exit_code, 0) << ptq.err;
-    ToolResult conv = RunTool("save_quant_model", "--quant_model_path=" + q + "/quant' --int8_model_save_path=" + q +
-                                                      "/int8' --fp32_model_save_path=" + q + "/fp32'");
-    EXPECT_EQ(conv.exit_code, 0) << conv.err;
-    return d;
-  }();
-  return dir;
-}
-
 std::string ModelArgs() {
-  return "--fp32_model='" + (DemoModels() / "fp32").string() + "' --int8_model='" + (DemoModels() / "int8").string() +
+  return "--fp32_model='" + BuiltDemoModels().fp32.string() + "' --int8_model='" + BuiltDemoModels().int8.string() +
          "' ";
 }
 
@@ -44,7 +25,9 @@ int Count(const std::string& text, const std::string& what) {
 TEST(BenchmarkToolTest, PrintsMediansAndRatio) {
   ToolResult r = RunTool("benchmark", ModelArgs() + "--repeat=5 --warmup=1 --batch_size=2");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  for (const char* key : {"fp32_ms=", " int8_ms=", " speedup="}) EXPECT_GT(NumberAfter(r.out, key).value_or(-1), 0) << key;
+  for (const char* key : {"fp32_ms=", " int8_ms=", " speedup="}) {
+    EXPECT_GT(NumberAfter(r.out, key).value_or(-1), 0) << key;
+  }
   EXPECT_NE(r.out.find("batch_size=2 num_threads=1 repeat=5"), std::string::npos) << r.out;
 }
 
@@ -55,7 +38,7 @@ TEST(BenchmarkToolTest, ProfileAndFloorCoverEveryConvolution) {
   EXPECT_NE(r.out.find("conv2d[int8]"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("reorders executed:"), std::string::npos);
   // Every conv2d of the INT8 model appears once in the floor table of each model.
-  ToolResult info = RunTool("model_info", "--model_dir='" + (DemoModels() / "int8").string() + "'");
+  ToolResult info = RunTool("model_info", "--model_dir='" + BuiltDemoModels().int8.string() + "'");
   ASSERT_EQ(info.exit_code, 0) << info.err;
   const int convs = static_cast<int>(NumberAfter(info.out, "conv2d: ").value_or(0));
   EXPECT_GT(convs, 3);
@@ -68,7 +51,7 @@ TEST(BenchmarkToolTest, ProfileAndFloorCoverEveryConvolution) {
 }
 
 TEST(BenchmarkToolTest, BadFlagsAndModelsAreOneLineErrors) {
-  ToolResult missing = RunTool("benchmark", "--fp32_model='" + (DemoModels() / "fp32").string() + "'");
+  ToolResult missing = RunTool("benchmark", "--fp32_model='" + BuiltDemoModels().fp32.string() + "'");
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("--int8_model is required"), std::string::npos) << missing.err;
   ToolResult zero = RunTool("benchmark", ModelArgs() + "--batch_size=0");

@@ -14,29 +14,10 @@ namespace q2i::testing {
 namespace {
 namespace fs = std::filesystem;
 
-// The demo's fake-quant model (quant_post) and its INT8 conversion, made once for the suite.
-const fs::path& DemoQuantAndInt8() {
-  static const fs::path dir = [] {
-    fs::path d = ScratchDir("layer_diff_demo");
-    const std::string q = "'" + d.string();
-    EXPECT_EQ(RunTool("make_demo", "--output_dir=" + q + "' --calib_images=20 --test_images=10").exit_code, 0);
-    EXPECT_EQ(RunTool("quant_post", "--model_dir=" + q + "/fp32_model' --calib_data=" + q +
-                                        "/calib.bin' --batch_size=10 --batch_num=2 --progress=false "
-                                        "--save_model_path=" + q + "/quant'")
-                  .exit_code,
-              0);
-    EXPECT_EQ(RunTool("save_quant_model", "--quant_model_path=" + q + "/quant' --int8_model_save_path=" + q + "/int8'")
-                  .exit_code,
-              0);
-    return d;
-  }();
-  return dir;
-}
-
 TEST(LayerDiffToolTest, ComparesInt8ConvOutputsInRealUnits) {
-  const fs::path& d = DemoQuantAndInt8();
-  ToolResult r = RunTool("layer_diff", "--model_a='" + (d / "quant").string() + "' --model_b='" + (d / "int8").string() +
-                                           "' --seed=3");
+  const DemoModels& d = BuiltDemoModels();
+  ToolResult r =
+      RunTool("layer_diff", "--model_a='" + d.quant.string() + "' --model_b='" + d.int8.string() + "' --seed=3");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::istringstream lines(r.out);
   std::string line;
@@ -64,8 +45,8 @@ TEST(LayerDiffToolTest, ComparesInt8ConvOutputsInRealUnits) {
 }
 
 TEST(LayerDiffToolTest, SameModelIsIdentical) {
-  const fs::path& d = DemoQuantAndInt8();
-  ToolResult r = RunTool("layer_diff", "--model_a='" + (d / "int8").string() + "' --model_b='" + (d / "int8").string() +
+  const DemoModels& d = BuiltDemoModels();
+  ToolResult r = RunTool("layer_diff", "--model_a='" + d.int8.string() + "' --model_b='" + d.int8.string() +
                                            "' --min_cosine=0.999999");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;  // only the header
@@ -78,9 +59,9 @@ TEST(LayerDiffToolTest, BadFlagsAreOneLineErrors) {
   ToolResult missing = RunTool("layer_diff", "--model_a=/nonexistent/a --model_b=/nonexistent/b");
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("/nonexistent/a"), std::string::npos) << missing.err;
-  const fs::path& d = DemoQuantAndInt8();
-  ToolResult image = RunTool("layer_diff", "--model_a='" + (d / "quant").string() + "' --model_b='" +
-                                               (d / "int8").string() + "' --image=/nonexistent.jpg");
+  const DemoModels& d = BuiltDemoModels();
+  ToolResult image = RunTool("layer_diff", "--model_a='" + d.quant.string() + "' --model_b='" + d.int8.string() +
+                                               "' --image=/nonexistent.jpg");
   EXPECT_EQ(image.exit_code, 1);
   EXPECT_NE(image.err.find("/nonexistent.jpg"), std::string::npos) << image.err;
 }
