@@ -6,10 +6,11 @@
 //     channel), Scale_in_eltwise; Scale_out + dequantize when the output has a scale, otherwise
 //     force_fp32_output. The residual stays FP32 (and the output FP32, so the sum happens in FP32) when
 //     training added it unquantized (PassContext::fp32_residual_convs()), when it has no scale, or when
-//     it is u8 under an s8 output (an s8 residual under a u8 output is read as s8 by the sum post-op). With QuantizeOptions::double_rounding, when training
-//     rounded the pre-activation tensor of a fused relu with another scale
-//     (PassContext::pre_activation_scales()), the conv writes at that scale and squash-quant leaves the
-//     requantize to the output's scale in place (two roundings, as in training). An output stored as u8
+//     it is u8 under an s8 output (an s8 residual under a u8 output is read as s8 by the sum post-op).
+//     With QuantizeOptions::double_rounding, when training rounded the pre-activation tensor of a fused
+//     relu with another scale (PassContext::pre_activation_scales()), the conv writes at that scale and
+//     squash-quant leaves the requantize to the output's scale in place (two roundings, as in
+//     training). An output stored as u8
 //     on a signed grid (QuantScale::signed_grid) makes a fused relu a relu6 bounded at the threshold;
 //   - fc: Input and W scales; Scale_in, Scale_weights, Scale_out / force_fp32_output;
 //   - pool2d: X and Out scales, equal (propagate-scales makes them so);
@@ -143,7 +144,6 @@ class InsertQuantDequantPass final : public Pass {
     const ir::QuantScale in = *qi, w = *qw;
     const ir::QuantScale* qo = VarScale(p, op.Output("Out"));
     const std::optional<ir::QuantScale> out = qo ? std::optional(*qo) : std::nullopt;
-    if (out && out->is_unsigned && out->signed_grid) ClipAtThreshold(op, 1.0 / out->scales.at(0));
     op.SetAttr("Scale_in", ir::Attribute::Float(QuantizeInput(p, op, "Input", 0, in)));
     op.SetAttr("Scale_weights", ir::Attribute::Floats(WeightScales(w)));
     if (out) {

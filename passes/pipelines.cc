@@ -2,8 +2,8 @@
 
 #include <map>
 #include <memory>
-#include <vector>
 #include <sstream>
+#include <vector>
 
 #include "passes/passes.h"
 #include "ir/verifier.h"

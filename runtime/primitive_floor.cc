@@ -9,6 +9,7 @@
 #include <cstring>
 #include <sstream>
 #include <unordered_map>
+#include <utility>
 
 #include "runtime/dnnl_utils.h"
 #include "runtime/kernels/common.h"
@@ -114,11 +115,14 @@ void FlushFromCaches(const void* p, size_t bytes) {
 #endif
 }
 
-void FlushWeights(BareConv& c) {
+// The primitive's weights and bias (the constant operands a network streams in once per pass).
+std::vector<const memory*> WeightMemories(const BareConv& c) {
+  std::vector<const memory*> v;
   for (int arg : {DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS}) {
     auto it = c.args.find(arg);
-    if (it != c.args.end()) FlushFromCaches(it->second.get_data_handle(), it->second.get_desc().get_size());
+    if (it != c.args.end()) v.push_back(&it->second);
   }
+  return v;
 }
 
 enum class Mode { kAlone, kColdWeights, kSequence };
@@ -128,7 +132,9 @@ enum class Mode { kAlone, kColdWeights, kSequence };
 void TimeRounds(std::vector<BareConv>& convs, dnnl::stream& stream, int rounds, Mode mode,
                 std::vector<std::vector<double>>* ms) {
   auto run = [&](size_t i) {
-    if (mode == Mode::kColdWeights) FlushWeights(convs[i]);
+    if (mode == Mode::kColdWeights) {
+      for (const memory* m : WeightMemories(convs[i])) FlushFromCaches(m->get_data_handle(), m->get_desc().get_size());
+    }
     const auto t0 = std::chrono::steady_clock::now();
     convs[i].prim.execute(stream, convs[i].args);
     stream.wait();
@@ -164,21 +170,18 @@ StatusOr<std::vector<ConvFloor>> MeasureConvFloor(const Executor& exec, const Fl
     f.op_index = i;
     f.op = program.op(i).DebugName();
     f.shape = c.shape;
-    for (int arg : {DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS}) {
-      auto it = c.args.find(arg);
-      if (it != c.args.end()) f.weight_bytes += it->second.get_desc().get_size();
-    }
+    for (const memory* m : WeightMemories(c)) f.weight_bytes += m->get_desc().get_size();
     result.push_back(std::move(f));
     convs.push_back(std::move(c));
   }
-  for (Mode mode : {Mode::kAlone, Mode::kColdWeights, Mode::kSequence}) {
+  const std::pair<Mode, double ConvFloor::*> timings[] = {{Mode::kAlone, &ConvFloor::floor_ms},
+                                                          {Mode::kColdWeights, &ConvFloor::cold_ms},
+                                                          {Mode::kSequence, &ConvFloor::sequence_ms}};
+  for (const auto& [mode, field] : timings) {
     std::vector<std::vector<double>> ms(convs.size());
     TimeRounds(convs, stream, options.warmup, mode, nullptr);
     TimeRounds(convs, stream, options.repeat, mode, &ms);
-    for (size_t i = 0; i < convs.size(); ++i) {
-      const double m = Median(ms[i]);
-      (mode == Mode::kAlone ? result[i].floor_ms : mode == Mode::kColdWeights ? result[i].cold_ms : result[i].sequence_ms) = m;
-    }
+    for (size_t i = 0; i < convs.size(); ++i) result[i].*field = Median(ms[i]);
   }
   return result;
 }

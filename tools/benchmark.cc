@@ -9,8 +9,8 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
-#include <random>
 #include <map>
+#include <random>
 #include <sstream>
 
 #include "converter/model_io.h"

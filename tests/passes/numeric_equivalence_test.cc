@@ -114,13 +114,18 @@ TEST(NumericEquivalenceTest, RemovingFakeOpsKeepsTheComputationWithinQuantizatio
   EXPECT_LT(d, 0.05);  // outputs are O(1); the fake program rounds activations to 1/127 steps
 }
 
+// The INT8 pipeline on `p`, up to and including the pass `stop_after` (all of it when empty).
+Status RunInt8Pipeline(ir::Program& p, const std::string& stop_after = "") {
+  PassManager pm;
+  BuildInt8Pipeline(pm, {.save_int8_weights = false, .stop_after = stop_after});
+  PassContext ctx;
+  return pm.Run(p, ctx);
+}
+
 TEST(NumericEquivalenceTest, Int8PipelineMatchesFakeQuantProgram) {
   ir::Program fake = FrozenChain();
   ir::Program int8 = fake.Clone();
-  PassManager pm;
-  BuildInt8Pipeline(pm);
-  PassContext ctx;
-  ASSERT_TRUE(pm.Run(int8, ctx).ok());
+  ASSERT_TRUE(RunInt8Pipeline(int8).ok());
   EXPECT_GE(testing::CountOps(int8, "quantize"), 1);
   std::string error;
   EXPECT_LT(MaxOutputDiff(fake, int8, kImage, 7, &error), 0.05) << error;
@@ -131,10 +136,7 @@ TEST(NumericEquivalenceTest, Int8PipelineMatchesFakeQuantProgram) {
 // at the threshold): the INT8 program computes exactly what the s8 storage computed.
 TEST(NumericEquivalenceTest, SignedGridU8EqualsS8) {
   ir::Program u8 = FrozenChain();
-  PassManager prefix;
-  BuildInt8Pipeline(prefix, {.save_int8_weights = false, .stop_after = "mark-unsigned"});
-  PassContext ctx;
-  ASSERT_TRUE(prefix.Run(u8, ctx).ok());
+  ASSERT_TRUE(RunInt8Pipeline(u8, "mark-unsigned").ok());
   ir::Program s8 = u8.Clone();
   ir::Var* r1 = s8.FindVar("r1");  // the relu conv's output
   ASSERT_TRUE(r1 != nullptr && r1->quant);
@@ -158,10 +160,7 @@ TEST(NumericEquivalenceTest, SignedGridU8EqualsS8) {
 
 TEST(NumericEquivalenceTest, SquashKeepsInt8Results) {
   ir::Program p = FrozenChain();
-  PassManager pm;
-  BuildInt8Pipeline(pm, {.save_int8_weights = false, .stop_after = "insert-quant-dequant"});
-  PassContext ctx;
-  ASSERT_TRUE(pm.Run(p, ctx).ok());
+  ASSERT_TRUE(RunInt8Pipeline(p, "insert-quant-dequant").ok());
   // Squash removes a dequantize/quantize pair with equal scales: results identical.
   EXPECT_EQ(DiffAfter(p, {CreateSquashQuantPass().get(), CreateDeadCodeEliminationPass().get()}), 0.0);
   // Pre-quantized weights give the same results as FP32 weights quantized by the kernel.
