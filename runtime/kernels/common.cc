@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 
 namespace q2i::runtime::kernels {
 
@@ -112,6 +113,25 @@ void ScaleActivationOutput(Activation& act, float scale) {
     return;
   }
   act.steps.push_back({algorithm::eltwise_linear, scale, 0.f});
+}
+
+Status CheckEltwisePostOps(const ir::Op& op, const dnnl::post_ops& ops) {
+  struct Params {
+    float scale, alpha, beta;
+  };
+  std::map<algorithm, Params> seen;
+  for (int i = 0; i < ops.len(); ++i) {
+    if (ops.kind(i) != dnnl::primitive::kind::eltwise) continue;
+    Params p{};
+    algorithm alg;
+    ops.get_params_eltwise(i, p.scale, alg, p.alpha, p.beta);
+    auto [it, inserted] = seen.emplace(alg, p);
+    if (!inserted && (it->second.scale != p.scale || it->second.alpha != p.alpha || it->second.beta != p.beta)) {
+      return Unsupported(op.DebugName(), ": its fused post-ops use one oneDNN eltwise algorithm twice with different "
+                                         "parameters, which oneDNN 2.6 computes wrongly");
+    }
+  }
+  return OkStatus();
 }
 
 StatusOr<int> NormalizeAxis(const ir::Op& op, int64_t axis, int rank, const char* what) {

@@ -56,9 +56,14 @@ StatusOr<Activation> FusedActivation(const ir::Op& op);
 // or folded into relu6's bound when the activation commutes).
 void AppendActivation(dnnl::post_ops& ops, const Activation& act);
 // Makes `act` also multiply its result by `scale` > 0 (INT8 outputs of activations that do not commute
-// with scaling): folded into hard_sigmoid's linear + clip (oneDNN 2.6 drops an eltwise_linear post-op
-// that follows eltwise_clip in INT8 convolutions), else an eltwise_linear step.
+// with scaling): folded into hard_sigmoid's linear + clip (a second eltwise_linear would break
+// CheckEltwisePostOps), else an eltwise_linear step.
 void ScaleActivationOutput(Activation& act, float scale);
+
+// oneDNN 2.6's JIT kernels keep one eltwise injector per algorithm, so a post-op chain that uses an
+// algorithm twice with different parameters silently computes the second with the first's. An error
+// naming the op for such a chain.
+Status CheckEltwisePostOps(const ir::Op& op, const dnnl::post_ops& ops);
 
 // Normalizes a possibly negative axis into [0, rank); error naming the op when out of range.
 StatusOr<int> NormalizeAxis(const ir::Op& op, int64_t axis, int rank, const char* what = "axis");

@@ -8,6 +8,7 @@
 #include "runtime/kernels/common.h"
 #include "runtime/kernels/int8_scales.h"
 #include "runtime/kernels/register.h"
+#include "runtime/kernels/training_rounding.h"
 
 namespace q2i::runtime::kernels {
 namespace {
@@ -99,6 +100,7 @@ class ConvKernel : public Kernel {
     std::vector<float> w_scales;  // INT8: per output channel, weight scale (s_w[c])
     std::vector<float> out_scales;
     float s_in = 1.f, s_out = 1.f, sum_scale = 1.f;
+    TrainingRounding rounding;
     bool weights_int8 = filter.dtype() == ir::DataType::kInt8;
     if (int8) {
       if (in.dtype != ir::DataType::kInt8 && in.dtype != ir::DataType::kUInt8) {
@@ -114,14 +116,16 @@ class ConvKernel : public Kernel {
         Q2I_ASSIGN_OR_RETURN(s_out, PositiveScale(op, "Scale_out"));
       }
       const float post_scale = act.commutes_with_scale ? s_out : 1.f;
+      Q2I_ASSIGN_OR_RETURN(rounding, ReadTrainingRounding(op, residual != nullptr && residual->dtype != ir::DataType::kFP32,
+                                                          act, post_scale));
       out_scales.resize(static_cast<size_t>(p.oc));
-      for (size_t c = 0; c < out_scales.size(); ++c) out_scales[c] = post_scale / (s_in * w_scales[c]);
+      for (size_t c = 0; c < out_scales.size(); ++c) out_scales[c] = rounding.conv_units / (s_in * w_scales[c]);
       if (residual != nullptr) {
         float s_res = 1.f;
         if (residual->dtype != ir::DataType::kFP32) {
           Q2I_ASSIGN_OR_RETURN(s_res, PositiveScale(op, "Scale_in_eltwise"));
         }
-        sum_scale = post_scale / s_res;
+        sum_scale = rounding.sum_units / s_res;
         if (residual->dtype == ir::DataType::kFP32 && dst_dt != dt::f32) {
           return Unsupported(op.DebugName(), ": a float32 ResidualData with an INT8 output (quantize it first)");
         }
@@ -159,6 +163,7 @@ class ConvKernel : public Kernel {
     // The residual starts in the destination buffer: bitwise when its element size matches the output's
     // (s8 under u8: the sum post-op reads it as its own type), else converted to the output type.
     dt init_dt = dst_dt;
+    AppendPreSumRounding(ops, rounding);
     if (residual != nullptr) {
       const dt res_dt = *ToDnnlType(residual->dtype);
       if (DataTypeSize(res_dt) == DataTypeSize(dst_dt)) init_dt = res_dt;
@@ -169,7 +174,8 @@ class ConvKernel : public Kernel {
       }
     }
     if (int8 && !act.commutes_with_scale) ScaleActivationOutput(act, s_out);
-    AppendActivation(ops, act);
+    AppendPostSumRoundingAndActivation(ops, rounding, act);
+    Q2I_RETURN_IF_ERROR(CheckEltwisePostOps(op, ops));
     attr.set_post_ops(ops);
     if (int8) attr.set_output_scales(1 << 1, out_scales);
 

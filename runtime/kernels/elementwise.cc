@@ -206,6 +206,7 @@ class BinaryKernel : public Kernel {
     }
     dnnl::post_ops ops;
     AppendActivation(ops, act);
+    Q2I_RETURN_IF_ERROR(CheckEltwisePostOps(op, ops));
     attr.set_post_ops(ops);
     const memory::desc dst_md = WithDataType(src0.get_desc(), dst_dt);
     dnnl::binary::desc d(alg, src0.get_desc(), src1.get_desc(), dst_md);

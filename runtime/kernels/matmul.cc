@@ -198,6 +198,7 @@ class MatMulKernel : public Kernel {
     }
     dnnl::post_ops ops;
     AppendActivation(ops, act);
+    Q2I_RETURN_IF_ERROR(CheckEltwisePostOps(op, ops));
     attr.set_post_ops(ops);
     auto desc = bias_info ? dnnl::matmul::desc(src_md, w_md, bias_md, dst_md) : dnnl::matmul::desc(src_md, w_md, dst_md);
     dnnl::matmul::primitive_desc pd(desc, attr, ctx.engine());

@@ -103,7 +103,17 @@ struct Int8ConvCase {
   bool force_fp32 = false;
   bool prequantized = false;
   int groups = 1;
+  float pre_residual = 0, pre_activation = 0;  // Scale_pre_residual / Scale_pre_activation (0: absent)
 };
+
+// A signed 8-bit fake quantizer of scale s applied to every value.
+ir::Tensor FakeQuant(ir::Tensor t, double s) {
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    float& v = t.data<float>()[i];
+    v = static_cast<float>(std::clamp(std::nearbyint(v * s), -127.0, 127.0) / s);
+  }
+  return t;
+}
 
 class Int8ConvTest : public ::testing::TestWithParam<Int8ConvCase> {};
 
@@ -142,10 +152,12 @@ TEST_P(Int8ConvTest, MatchesReference) {
   p.groups = c.groups;
   ir::Tensor real = ref::Conv2d(Dequant(xq, s_in), wdq, &bdq, p);
   ir::Tensor resq;
+  if (c.pre_residual > 0) real = FakeQuant(real, c.pre_residual);
   if (c.residual) {
     resq = RandomQ(real.dims(), c.out_type == DataType::kFP32 ? DataType::kInt8 : c.out_type == DataType::kUInt8 ? DataType::kInt8 : c.out_type, 214);
     real = ref::Binary(real, real.dims(), Dequant(resq, s_res), real.dims(), "add");
   }
+  if (c.pre_activation > 0) real = FakeQuant(real, c.pre_activation);
   if (c.act == "relu") real = ref::Unary(real, "relu");
   if (c.act == "relu6") real = ref::Unary(real, "relu6", 1.5f);
   if (c.act == "hard_swish") real = ref::Unary(real, "hard_swish", 6, 6, 3);
@@ -170,6 +182,8 @@ TEST_P(Int8ConvTest, MatchesReference) {
     op.attrs.push_back({"Scale_in_eltwise", Attribute::Float(s_res)});
     feeds.push_back({"r", resq});
   }
+  if (c.pre_residual > 0) op.attrs.push_back({"Scale_pre_residual", Attribute::Float(c.pre_residual)});
+  if (c.pre_activation > 0) op.attrs.push_back({"Scale_pre_activation", Attribute::Float(c.pre_activation)});
   auto out = RunOps(feeds, {{"w", c.prequantized ? wq : w}, {"b", c.prequantized ? bq : b}}, {op}, {"y"},
                     {{"y", c.force_fp32 ? DataType::kFP32 : c.out_type}});
   ASSERT_TRUE(out.ok()) << out.status().ToString();
@@ -193,7 +207,36 @@ INSTANTIATE_TEST_SUITE_P(
                       Int8ConvCase{DataType::kUInt8, DataType::kFP32, "", true, true},  // converted residual
                       Int8ConvCase{DataType::kUInt8, DataType::kInt8, "", false, false, true},
                       Int8ConvCase{DataType::kUInt8, DataType::kInt8, "relu", false, false, false, 16},
-                      Int8ConvCase{DataType::kInt8, DataType::kUInt8, "relu", false, false, false, 2}));
+                      Int8ConvCase{DataType::kInt8, DataType::kUInt8, "relu", false, false, false, 2},
+                      // Roundings training did inside the fused op (coarser and finer grids than Scale_out).
+                      Int8ConvCase{DataType::kUInt8, DataType::kUInt8, "relu", false, false, false, 1, 0, 7.f},
+                      Int8ConvCase{DataType::kUInt8, DataType::kInt8, "", false, false, false, 1, 0, 20.f},
+                      Int8ConvCase{DataType::kUInt8, DataType::kUInt8, "relu", true, false, false, 1, 9.f, 7.f},
+                      Int8ConvCase{DataType::kUInt8, DataType::kUInt8, "relu", true, false, false, 1, 40.f, 0},
+                      Int8ConvCase{DataType::kInt8, DataType::kInt8, "", true, false, false, 1, 6.f, 30.f},
+                      Int8ConvCase{DataType::kUInt8, DataType::kUInt8, "relu6", true, false, false, 1, 9.f, 7.f},
+                      Int8ConvCase{DataType::kUInt8, DataType::kUInt8, "relu6", true, false, false, 1, 9.f, 0},
+                      Int8ConvCase{DataType::kUInt8, DataType::kFP32, "", true, true, false, 1, 9.f, 7.f}));
+
+// The training-rounding attributes are refused where the kernel cannot honour them.
+TEST(Int8ConvTest, TrainingRoundingErrorsNameTheOp) {
+  ir::Tensor xq = RandomQ({1, 4, 5, 5}, DataType::kUInt8, 231);
+  ir::Tensor w = RandomTensor({8, 4, 1, 1}, 232, -0.5f, 0.5f);
+  auto run = [&](const std::string& act, const std::string& attr) {
+    OpCall op{"conv2d", {{"Input", {"x"}}, {"Filter", {"w"}}}, {{"Output", {"y"}}},
+              {{"mkldnn_data_type", Attribute::String("int8")}, {"Scale_in", Attribute::Float(30.f)},
+               {"Scale_weights", Attribute::Floats({100.f})}, {"Scale_out", Attribute::Float(10.f)},
+               {"fuse_activation", Attribute::String(act)}, {attr, Attribute::Float(5.f)}}};
+    return RunOps({{"x", xq}}, {{"w", w}}, {op}, {"y"}, {{"y", DataType::kInt8}});
+  };
+  ASSERT_TRUE(run("relu", "Scale_pre_activation").ok());
+  auto swish = run("hard_swish", "Scale_pre_activation");
+  ASSERT_FALSE(swish.ok());
+  EXPECT_NE(swish.status().ToString().find("hard_swish"), std::string::npos) << swish.status().ToString();
+  auto no_residual = run("", "Scale_pre_residual");
+  ASSERT_FALSE(no_residual.ok());
+  EXPECT_NE(no_residual.status().ToString().find("needs an INT8 ResidualData"), std::string::npos);
+}
 
 TEST(Int8FcTest, FcAndMatmul) {
   const float s_in = 50.f, s_out = 10.f;

@@ -61,6 +61,9 @@ float Activation(const std::string& act, float x, float alpha, float beta) {
   return std::numeric_limits<float>::quiet_NaN();
 }
 
+// A signed 8-bit fake quantizer of scale s (127 / threshold).
+double QuantDequant(double real, double s) { return std::clamp(RoundHalfAway(real * s), -127.0, 127.0) / s; }
+
 // Stores a real value into a variable of the given type after scaling (int8/uint8 saturate).
 float Store(double real, double scale, ir::DataType t) {
   if (t == ir::DataType::kInt8) return static_cast<float>(std::clamp(RoundHalfAway(real * scale), -128.0, 127.0));
@@ -87,8 +90,10 @@ Status Conv(Env& env, const Op& op) {
   const int64_t oh = (h + pads[0] + pads[1] - dil[0] * (kh - 1) - 1) / strides[0] + 1;
   const int64_t ow = (wi + pads[2] + pads[3] - dil[1] * (kw - 1) - 1) / strides[1] + 1;
   std::vector<double> sw(static_cast<size_t>(oc), 1.0);
-  double s_in = 1, s_out = 1, s_res = 1;
+  double s_in = 1, s_out = 1, s_res = 1, s_pre_res = 0, s_pre_act = 0;  // 0: no such rounding
   if (int8) {
+    Q2I_ASSIGN_OR_RETURN(s_pre_res, op.GetFloat("Scale_pre_residual", 0.0));
+    Q2I_ASSIGN_OR_RETURN(s_pre_act, op.GetFloat("Scale_pre_activation", 0.0));
     Q2I_ASSIGN_OR_RETURN(auto s, op.GetFloats("Scale_weights"));
     for (int64_t o = 0; o < oc; ++o) sw[static_cast<size_t>(o)] = s.size() == 1 ? s[0] : s[static_cast<size_t>(o)];
     Q2I_ASSIGN_OR_RETURN(s_in, op.GetFloat("Scale_in"));
@@ -131,7 +136,9 @@ Status Conv(Env& env, const Op& op) {
           double real = int8 ? acc / (s_in * wscale) : acc;
           if (bias) real += bias_s32 ? bias->data<float>()[o] / (s_in * wscale) : bias->data<float>()[o];
           const int64_t idx = ((b * oc + o) * oh + yy) * ow + xx;
+          if (s_pre_res > 0) real = QuantDequant(real, s_pre_res);
           if (res) real += res->data<float>()[idx] / (int8 ? s_res : 1.0);
+          if (s_pre_act > 0) real = QuantDequant(real, s_pre_act);
           real = Activation(act, static_cast<float>(real), static_cast<float>(alpha), static_cast<float>(beta));
           y.data<float>()[idx] = Store(real, fp32_out ? 1.0 : s_out, out_t);
         }

@@ -1,0 +1,73 @@
+#include "runtime/kernels/training_rounding.h"
+
+#include "runtime/kernels/int8_scales.h"
+
+namespace q2i::runtime::kernels {
+namespace {
+
+using dnnl::algorithm;
+
+// Round to the grid the values are in units of, then clip as a signed 8-bit fake quantizer does.
+void AppendRoundAndClip(dnnl::post_ops& ops) {
+  ops.append_eltwise(1.f, algorithm::eltwise_round, 0.f, 0.f);
+  ops.append_eltwise(1.f, algorithm::eltwise_clip, -127.f, 127.f);
+}
+
+}  // namespace
+
+StatusOr<TrainingRounding> ReadTrainingRounding(const ir::Op& op, bool int8_residual, const Activation& act,
+                                                float post_units) {
+  TrainingRounding r;
+  if (op.HasAttr("Scale_pre_residual")) {
+    if (!int8_residual) return InvalidModel(op.DebugName(), ": Scale_pre_residual needs an INT8 ResidualData");
+    Q2I_ASSIGN_OR_RETURN(float s, PositiveScale(op, "Scale_pre_residual"));
+    r.pre_residual = s;
+  }
+  if (op.HasAttr("Scale_pre_activation")) {
+    Q2I_ASSIGN_OR_RETURN(float s, PositiveScale(op, "Scale_pre_activation"));
+    r.pre_activation = s;
+  }
+  if (r.any() && !act.commutes_with_scale) {
+    return Unsupported(op.DebugName(), ": Scale_pre_residual / Scale_pre_activation with activation '", act.name,
+                       "' (only none, relu, relu6 and leaky_relu)");
+  }
+  r.post_units = post_units;
+  r.sum_units = r.pre_activation.value_or(post_units);
+  r.conv_units = r.pre_residual.value_or(r.sum_units);
+  return r;
+}
+
+void AppendPreSumRounding(dnnl::post_ops& ops, const TrainingRounding& r) {
+  if (!r.pre_residual) return;
+  AppendRoundAndClip(ops);
+  const float rescale = r.sum_units / *r.pre_residual;
+  if (rescale != 1.f) ops.append_eltwise(1.f, algorithm::eltwise_linear, rescale, 0.f);
+}
+
+void AppendPostSumRoundingAndActivation(dnnl::post_ops& ops, const TrainingRounding& r, const Activation& act) {
+  if (!r.any()) {
+    AppendActivation(ops, act);
+    return;
+  }
+  // oneDNN 2.6 keeps one injector per eltwise algorithm: a second clip or linear with other parameters
+  // would silently reuse the first one's. So the activation takes the rescale to post_units as the
+  // eltwise scale, relu6 becomes bounded_relu, and a bare rescale is a power of one.
+  float rescale = 1.f;
+  if (r.pre_activation) {
+    AppendRoundAndClip(ops);
+    rescale = r.post_units / *r.pre_activation;
+  }
+  if (act.empty()) {
+    if (rescale != 1.f) ops.append_eltwise(1.f, algorithm::eltwise_pow, rescale, 1.f);
+    return;
+  }
+  for (const EltwiseStep& s : act.steps) {
+    if (s.alg == algorithm::eltwise_clip) {  // relu6: [0, bound in post_units]
+      ops.append_eltwise(rescale, algorithm::eltwise_bounded_relu, s.beta / rescale, 0.f);
+    } else {
+      ops.append_eltwise(rescale, s.alg, s.alpha, s.beta);
+    }
+  }
+}
+
+}  // namespace q2i::runtime::kernels
