@@ -7,7 +7,9 @@
 //   moved to just before the add, so r is always computed before it.
 //   When the model was fake-quantized (some input was quantized in training) but the residual input of
 //   this add was not, the conv is recorded in PassContext::fp32_residual_convs(): training added the
-//   residual in full precision, so the INT8 program keeps it FP32 too.
+//   residual in full precision, so the INT8 program keeps it FP32 too. When training quantized both
+//   inputs, the scale of the conv's own input to the add is kept in PassContext::pre_residual_scales()
+//   (--double_rounding rounds onto it inside the fused conv).
 // Postcondition: such adds are gone.
 #include <algorithm>
 
@@ -54,10 +56,13 @@ class FuseConvResidualPass final : public Pass {
         ctx.AddRemark(add, "adds a tensor to itself: not a residual connection");
         continue;
       }
-      if (!ctx.trained_quantized_inputs().empty() &&
-          !ctx.trained_quantized_inputs().count({add.id(), residual})) {
+      const std::string& conv_out = use_y ? y : x;
+      const auto& trained = ctx.trained_quantized_inputs();
+      if (!trained.empty() && !trained.count({add.id(), residual})) {
         ctx.fp32_residual_convs().insert(conv->id());
         ctx.Count("fp32_residuals");
+      } else if (const ir::Var* t = program.FindVar(conv_out); t->quant && trained.count({add.id(), conv_out})) {
+        ctx.pre_residual_scales()[conv->id()] = *t->quant;
       }
       ir::Op moved = *conv;
       program.RemoveVar(moved.Output("Output"));

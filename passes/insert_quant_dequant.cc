@@ -7,10 +7,11 @@
 //     force_fp32_output. The residual stays FP32 (and the output FP32, so the sum happens in FP32) when
 //     training added it unquantized (PassContext::fp32_residual_convs()), when it has no scale, or when
 //     it is u8 under an s8 output (an s8 residual under a u8 output is read as s8 by the sum post-op).
-//     With QuantizeOptions::double_rounding, when training rounded the pre-activation tensor of a fused
-//     relu with another scale (PassContext::pre_activation_scales()), the conv writes at that scale and
-//     squash-quant leaves the requantize to the output's scale in place (two roundings, as in
-//     training). An output stored as u8
+//     The conv also rounds where training did inside what is now one op: Scale_pre_residual when
+//     training rounded the conv result before adding an INT8 residual (PassContext::pre_residual_scales(),
+//     QuantizeOptions::round_residual_inputs), Scale_pre_activation with QuantizeOptions::double_rounding
+//     when it rounded a fused relu's input with another scale than the output's
+//     (PassContext::pre_activation_scales()). An output stored as u8
 //     on a signed grid (QuantScale::signed_grid) makes a fused relu a relu6 bounded at the threshold;
 //   - fc: Input and W scales; Scale_in, Scale_weights, Scale_out / force_fp32_output;
 //   - pool2d: X and Out scales, equal (propagate-scales makes them so);
@@ -98,6 +99,29 @@ class InsertQuantDequantPass final : public Pass {
     op.SetAttr("fuse_alpha", ir::Attribute::Float(static_cast<float>(bound)));
   }
 
+  // The roundings training did before the residual add and before the fused relu (signed 8-bit
+  // quantizers, per tensor), where they differ from the output's own rounding.
+  static void SetTrainingRoundings(ir::Op& op, PassContext& ctx, bool int8_residual,
+                                   const std::optional<ir::QuantScale>& out) {
+    auto kernel_scale = [](ir::QuantScale q) {
+      q.is_unsigned = false;
+      q.signed_grid = false;
+      return ir::Attribute::Float(KernelScale(q));
+    };
+    auto res = ctx.pre_residual_scales().find(op.id());
+    if (ctx.options().round_residual_inputs && int8_residual && res != ctx.pre_residual_scales().end() &&
+        res->second.scales.size() == 1) {
+      op.SetAttr("Scale_pre_residual", kernel_scale(res->second));
+      ctx.Count("pre_residual_roundings");
+    }
+    auto act = ctx.pre_activation_scales().find(op.id());
+    if (ctx.options().double_rounding && act != ctx.pre_activation_scales().end() && act->second.scales.size() == 1 &&
+        !(out && act->second == *out)) {
+      op.SetAttr("Scale_pre_activation", kernel_scale(act->second));
+      ctx.Count("pre_activation_roundings");
+    }
+  }
+
   static bool QuantizeConv(ir::Program& p, ir::Op& op, PassContext& ctx, std::string* why) {
     const ir::QuantScale *qi, *qw;
     if (!Require(p, op.Input("Input"), "input", &qi, why) || !Require(p, op.Input("Filter"), "filter", &qw, why))
@@ -114,16 +138,8 @@ class InsertQuantDequantPass final : public Pass {
     }
     const ir::QuantScale in = *qi, w = *qw;
     const std::optional<ir::QuantScale> r = int8_residual ? std::optional(*qr) : std::nullopt;
-    std::optional<ir::QuantScale> out = qo ? std::optional(*qo) : std::nullopt;
-    if (out) {
-      // Training rounded the pre-activation tensor first: the op writes at that scale (signed, as
-      // training had it) and a requantize to the output's scale repeats the second rounding.
-      auto pre = ctx.pre_activation_scales().find(op.id());
-      if (ctx.options().double_rounding && pre != ctx.pre_activation_scales().end() && !(pre->second == *out)) {
-        out = pre->second;
-        ctx.double_rounding_ops().insert(op.id());
-      }
-    }
+    const std::optional<ir::QuantScale> out = qo ? std::optional(*qo) : std::nullopt;
+    SetTrainingRoundings(op, ctx, r.has_value(), out);
     if (out && out->is_unsigned && out->signed_grid) ClipAtThreshold(op, 1.0 / out->scales.at(0));
     op.SetAttr("Scale_in", ir::Attribute::Float(QuantizeInput(p, op, "Input", 0, in)));
     op.SetAttr("Scale_weights", ir::Attribute::Floats(WeightScales(w)));

@@ -8,7 +8,6 @@
 //   a conv2d's output is stored as u8 on that grid (QuantScale::signed_grid: values 0..127, and
 //   insert-quant-dequant makes the conv clip at the threshold as the fake quantizer did), which lets
 //   oneDNN use its u8 kernels (brgconv for 3x3, faster than its s8 path); other producers stay s8.
-//   Not with --double_rounding (the requantize after such a conv would not clip).
 // Postcondition: those outputs' Var::quant has is_unsigned.
 #include "passes/passes.h"
 
@@ -38,7 +37,7 @@ class MarkUnsignedPass final : public Pass {
       ir::Var* v = program.FindVar(out);
       if (v == nullptr || !v->quant || v->quant->is_unsigned) continue;
       if (ctx.fake_quantized_vars().count(out) && !ctx.options().unsigned_relu_outputs) {
-        if (op->type() != "conv2d" || ctx.options().double_rounding) {
+        if (op->type() != "conv2d") {
           ctx.AddRemark(*op, "output '" + out + "' stays s8: training quantized it as signed");
           continue;
         }

@@ -5,11 +5,9 @@
 //      (Paddle compares only the Scale values; a u8 value read as s8 would be wrong, so we also compare
 //      signedness.)
 //   2. op -> requantize: an op with Scale_out (conv2d, fc, elementwise_add) whose int8 output feeds only
-//      a requantize takes the requantize's Scale_out and writes its output (not for ops in
-//      PassContext::double_rounding_ops(), which round twice on purpose).
+//      a requantize takes the requantize's Scale_out and writes its output.
 //   3. requantize -> op: a requantize feeding only a conv2d / fc input takes Scale_in = the requantize's
-//      Scale_in when the op's Scale_in equals its Scale_out; the op reads the requantize's input (not
-//      after a double-rounding op).
+//      Scale_in when the op's Scale_in equals its Scale_out; the op reads the requantize's input.
 //   4. op -> dequantize: a conv2d (without residual) or fc whose output feeds only a dequantize writes
 //      FP32 itself (force_fp32_output) and the dequantize goes.
 //   5. several quantize ops of one variable with equal Scale and signedness become one.
@@ -103,7 +101,6 @@ class SquashQuantPass final : public Pass {
       const std::string in = rq->Input("Input");
       ir::Op* op = index.Producer(in);
       if (op == nullptr || !HasOutScale(*op) || index.NumConsumers(in) != 1 || index.IsFetched(in)) continue;
-      if (ctx.double_rounding_ops().count(op->id())) continue;  // the second rounding is intended
       op->SetAttr("Scale_out", ir::Attribute::Float(ScaleAttr(*rq, "Scale_out")));
       op->RenameOutput(in, rq->Output("Output"));
       p.RemoveVar(in);
@@ -122,8 +119,6 @@ class SquashQuantPass final : public Pass {
       if (index.NumConsumers(out) != 1 || index.IsFetched(out)) continue;
       ir::Op* op = index.Consumers(out)[0];
       if ((op->type() != "conv2d" && op->type() != "fc") || op->Input("Input") != out) continue;
-      const ir::Op* source = index.Producer(rq->Input("Input"));
-      if (source != nullptr && ctx.double_rounding_ops().count(source->id())) continue;  // keep both roundings
       if (!SameScale(ScaleAttr(*op, "Scale_in"), ScaleAttr(*rq, "Scale_out"))) continue;
       op->SetAttr("Scale_in", ir::Attribute::Float(ScaleAttr(*rq, "Scale_in")));
       op->RenameInput(out, rq->Input("Input"));

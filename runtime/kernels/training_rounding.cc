@@ -32,7 +32,7 @@ StatusOr<TrainingRounding> ReadTrainingRounding(const ir::Op& op, bool int8_resi
                        "' (only none, relu, relu6 and leaky_relu)");
   }
   r.post_units = post_units;
-  r.sum_units = r.pre_activation.value_or(post_units);
+  r.sum_units = r.pre_activation.value_or(r.pre_residual.value_or(post_units));
   r.conv_units = r.pre_residual.value_or(r.sum_units);
   return r;
 }
@@ -51,14 +51,18 @@ void AppendPostSumRoundingAndActivation(dnnl::post_ops& ops, const TrainingRound
   }
   // oneDNN 2.6 keeps one injector per eltwise algorithm: a second clip or linear with other parameters
   // would silently reuse the first one's. So the activation takes the rescale to post_units as the
-  // eltwise scale, relu6 becomes bounded_relu, and a bare rescale is a power of one.
-  float rescale = 1.f;
-  if (r.pre_activation) {
-    AppendRoundAndClip(ops);
-    rescale = r.post_units / *r.pre_activation;
-  }
+  // eltwise scale, relu6 becomes bounded_relu, and a bare rescale is a linear step (a power of one
+  // when the pre-sum rounding already used linear).
+  if (r.pre_activation) AppendRoundAndClip(ops);
+  const float rescale = r.post_units / r.sum_units;
   if (act.empty()) {
-    if (rescale != 1.f) ops.append_eltwise(1.f, algorithm::eltwise_pow, rescale, 1.f);
+    if (rescale == 1.f) return;
+    const bool linear_used = r.pre_residual && r.sum_units != *r.pre_residual;
+    if (linear_used) {
+      ops.append_eltwise(1.f, algorithm::eltwise_pow, rescale, 1.f);
+    } else {
+      ops.append_eltwise(1.f, algorithm::eltwise_linear, rescale, 0.f);
+    }
     return;
   }
   for (const EltwiseStep& s : act.steps) {

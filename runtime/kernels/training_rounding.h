@@ -4,8 +4,8 @@
 //   Scale_pre_activation: the value entering the activation is (training fake-quantized the relu input).
 // They become oneDNN post-ops around the sum. The chain works in "units": a value in units of scale S is
 // real * S. The output scales bring the accumulator into conv_units (the first rounding grid, else the
-// sum's), the residual is added in sum_units (the pre-activation grid, else post_units), and the
-// activation result is in post_units (Scale_out).
+// sum's), the residual is added in sum_units (the pre-activation grid, else the pre-residual one, else
+// post_units), and the activation result is in post_units (Scale_out).
 #pragma once
 
 #include <optional>

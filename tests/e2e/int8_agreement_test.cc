@@ -1,13 +1,12 @@
 // The INT8 program agrees with the fake-quant simulation it was converted from (issue targets):
 //   OCR classifier: top-1 agreement >= 99%, mean cosine >= 0.99 on rendered text lines;
-//   ResNet50 (QAT v1): the issue asks for top-1 agreement >= 95% on imagenet_sample_100. On this
-//     model (res5c weights synthesized, so the pooled features are off-distribution and the fc turns a
-//     0.9993 cosine at the pool into 0.97 at the logits) even the unquantized FP32 program agrees with
-//     the fake-quant one on only 91% of the images. Measured: INT8 0.92, mean cosine 0.9468 (cosine 0.944
-//     before the INT8 weights kept the trained integer grid), 0.92 / 0.9489 with --double_rounding,
-//     FP32 0.91 / 0.9386. What the test asserts: INT8 agrees
-//     with the fake-quant model better than the FP32 program does (it reproduces the quantization, not
-//     just the float math), and double rounding is at least as close; it prints the figures.
+//   ResNet50 (QAT v1): top-1 agreement >= 95% on imagenet_sample_100 (straight resize). Training
+//     rounded each conv result before the residual add; the fused INT8 conv does too (Scale_pre_residual).
+//     On this model (res5c weights synthesized, so small differences move the logits a lot) even the
+//     unquantized FP32 program agrees with the fake-quant one on only 91% of the images. Measured here
+//     (batch 10, 2 threads): INT8 0.96 / mean cosine 0.9572; --double_rounding 0.95 / 0.9568 (no
+//     further gain); Paddle's single rounding (--round_residual_inputs=false) 0.92 / 0.9468; FP32
+//     0.91 / 0.9386. Also asserted: INT8 is closer than FP32 and than the single rounding; figures printed.
 //   OCR detector: mean cosine >= 0.98 on the output maps, at 640x640 and 480x320.
 // Also: --save_int8_weights output gives the same results as the FP32-weight output.
 // Names end in "Slow": the ASan CI run skips them.
@@ -35,7 +34,7 @@ struct Models {
   ir::Program int8;
 };
 
-Models LoadAndConvert(const std::filesystem::path& dir, bool int8_weights = false, bool double_rounding = false) {
+Models LoadAndConvert(const std::filesystem::path& dir, bool int8_weights = false, passes::QuantizeOptions options = {}) {
   Models m;
   auto p = converter::LoadModel({dir, "", ""});
   EXPECT_TRUE(p.ok()) << p.status().ToString();
@@ -44,9 +43,7 @@ Models LoadAndConvert(const std::filesystem::path& dir, bool int8_weights = fals
   m.int8 = m.fake.Clone();
   passes::PassManager pm;
   passes::BuildInt8Pipeline(pm, {.save_int8_weights = int8_weights, .stop_after = ""});
-  passes::QuantizeOptions options;
-  options.double_rounding = double_rounding;
-  passes::PassContext ctx(options);
+  passes::PassContext ctx(std::move(options));
   Status st = pm.Run(m.int8, ctx);
   EXPECT_TRUE(st.ok()) << st.ToString();
   return m;
@@ -98,20 +95,25 @@ TEST(Int8AgreementTest, ResNet50OnImagenetSampleSlow) {
   auto dir = FilledModelCopy("resnet50_qat_v1");
   ASSERT_FALSE(dir.empty());
   Models m = LoadAndConvert(dir);
-  ir::Program twice = LoadAndConvert(dir, false, /*double_rounding=*/true).int8;
+  passes::QuantizeOptions twice_options, paddle_options;
+  twice_options.double_rounding = true;
+  paddle_options.round_residual_inputs = false;
+  ir::Program twice = LoadAndConvert(dir, false, twice_options).int8;
+  ir::Program single = LoadAndConvert(dir, false, paddle_options).int8;
   ir::Program fp32 = m.fake.Clone();
   passes::PassManager pm;
   passes::BuildFp32Pipeline(pm);
   passes::PassContext ctx;
   ASSERT_TRUE(pm.Run(fp32, ctx).ok());
-  auto fake = Exec(m.fake), int8 = Exec(m.int8), plain = Exec(fp32), int8_twice = Exec(twice);
-  ASSERT_TRUE(fake && int8 && plain && int8_twice);
+  auto fake = Exec(m.fake), int8 = Exec(m.int8), plain = Exec(fp32), int8_twice = Exec(twice),
+       int8_single = Exec(single);
+  ASSERT_TRUE(fake && int8 && plain && int8_twice && int8_single);
   auto list = ReadLabelList(SharedPath("data/imagenet_sample_100/val_list.txt"));
   ASSERT_TRUE(list.ok()) << list.status().ToString();
   ImagePreprocessOptions pre;  // Paddle-Lite demo: straight resize to 224, RGB, /255, ImageNet mean/std
   pre.resize_short = 0;
   pre.interpolation = Interpolation::kLinear;
-  Agreement g, g32, g2;
+  Agreement g, g32, g2, g1;
   const int batch = 10;
   for (size_t first = 0; first < list->size(); first += batch) {
     const int n = static_cast<int>(std::min<size_t>(batch, list->size() - first));
@@ -124,14 +126,17 @@ TEST(Int8AgreementTest, ResNet50OnImagenetSampleSlow) {
     Compare(*fake, *int8, input, &g);
     Compare(*fake, *plain, input, &g32);
     Compare(*fake, *int8_twice, input, &g2);
+    Compare(*fake, *int8_single, input, &g1);
   }
   Report("resnet50_qat_v1 INT8 vs fake-quant", g);
   Report("resnet50_qat_v1 INT8 --double_rounding vs fake-quant", g2);
+  Report("resnet50_qat_v1 INT8 --round_residual_inputs=false (Paddle) vs fake-quant", g1);
   Report("resnet50_qat_v1 FP32 (fused, unquantized) vs fake-quant", g32);
+  EXPECT_GE(g.top1(), 0.95);
   EXPECT_GT(g.top1(), g32.top1());
   EXPECT_GT(g.mean_cosine(), g32.mean_cosine());
-  EXPECT_GE(g2.top1(), g.top1());
-  EXPECT_GT(g2.mean_cosine(), g.mean_cosine());
+  EXPECT_GT(g.mean_cosine(), g1.mean_cosine());  // the rounding before the residual add is what training did
+  EXPECT_GT(g2.mean_cosine(), g1.mean_cosine());
 }
 
 // A document-like page: light background, lines of dark text in several fonts and sizes, and a photo

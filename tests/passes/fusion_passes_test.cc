@@ -63,6 +63,29 @@ TEST(FuseConvResidualTest, FusesLaterConvAndMovesIt) {
   EXPECT_TRUE(fused->GetBool("fuse_residual_connection").value());
 }
 
+// Training quantized both inputs of the add: the absorbing conv's own input scale is kept for the
+// rounding before the sum; not when training left that input unquantized, nor without a scale.
+TEST(FuseConvResidualTest, KeepsThePreResidualScaleOnlyWhereTrainingRounded) {
+  for (bool conv_input_quantized : {true, false}) {
+    ir::Program p = testgraphs::ConvResidual();
+    p.FindVar("c1")->quant = ir::QuantScale{{0.5}, false};
+    p.FindVar("c2")->quant = ir::QuantScale{{0.25}, false};
+    const int64_t add = FindOp(p, "elementwise_add")->id(), conv = FindOp(p, "conv2d", 1)->id();
+    PassContext ctx;
+    ctx.trained_quantized_inputs().insert({add, "c1"});
+    if (conv_input_quantized) ctx.trained_quantized_inputs().insert({add, "c2"});
+    EXPECT_TRUE(RunPassOk(*CreateFuseConvResidualPass(), p, &ctx));
+    EXPECT_EQ(ctx.pre_residual_scales().count(conv), conv_input_quantized ? 1u : 0u);
+    if (conv_input_quantized) {
+      EXPECT_EQ(ctx.pre_residual_scales().at(conv), (ir::QuantScale{{0.25}, false}));
+    }
+  }
+  ir::Program unscaled = testgraphs::ConvResidual();
+  PassContext ctx;
+  EXPECT_TRUE(RunPassOk(*CreateFuseConvResidualPass(), unscaled, &ctx));
+  EXPECT_TRUE(ctx.pre_residual_scales().empty());
+}
+
 TEST(FuseConvResidualTest, SkipsBroadcastAdd) {
   ir::Program p = testgraphs::ConvResidual(/*broadcast=*/true);
   EXPECT_FALSE(RunPassOk(*CreateFuseConvResidualPass(), p));

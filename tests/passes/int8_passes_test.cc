@@ -327,7 +327,7 @@ ir::Program ConvReluConv() {
   return p;
 }
 
-TEST(DoubleRoundingTest, PreActivationScaleKeepsARequantizeAfterTheConv) {
+TEST(DoubleRoundingTest, PreActivationScaleBecomesAConvAttribute) {
   ir::Program p = ConvReluConv();
   p.FindVar("c")->quant = ir::QuantScale{{0.25}, false};  // training rounded the relu input at 0.25
   PassContext ctx(QuantizeOptions{.ops_to_quantize = {}, .op_ids_to_skip = {}, .unsigned_relu_outputs = false,
@@ -337,9 +337,9 @@ TEST(DoubleRoundingTest, PreActivationScaleKeepsARequantizeAfterTheConv) {
   ASSERT_TRUE(RunPassOk(*CreatePlaceInt8Pass(), p, &ctx));
   ASSERT_TRUE(RunPassOk(*CreateInsertQuantDequantPass(), p, &ctx));
   ASSERT_TRUE(RunPassOk(*CreateSquashQuantPass(), p, &ctx));
-  EXPECT_EQ(OpTypes(p), "feed,quantize,conv2d,requantize,conv2d,fetch");
-  EXPECT_FLOAT_EQ(FindOp(p, "conv2d")->GetFloat("Scale_out").value(), 0.25f * 127);
-  EXPECT_FLOAT_EQ(FindOp(p, "requantize")->GetFloat("Scale_out").value(), 0.5f * 127);
+  EXPECT_EQ(OpTypes(p), "feed,quantize,conv2d,conv2d,fetch");
+  EXPECT_FLOAT_EQ(FindOp(p, "conv2d")->GetFloat("Scale_pre_activation").value(), 0.25f * 127);
+  EXPECT_FLOAT_EQ(FindOp(p, "conv2d")->GetFloat("Scale_out").value(), 0.5f * 127);
 }
 
 TEST(DoubleRoundingTest, OffByDefaultAndWithoutPreActivationScale) {
@@ -350,6 +350,7 @@ TEST(DoubleRoundingTest, OffByDefaultAndWithoutPreActivationScale) {
   ASSERT_TRUE(RunPassOk(*CreateInsertQuantDequantPass(), p, &ctx));
   ASSERT_TRUE(RunPassOk(*CreateSquashQuantPass(), p, &ctx));
   EXPECT_EQ(OpTypes(p), "feed,quantize,conv2d,conv2d,fetch");
+  EXPECT_FALSE(FindOp(p, "conv2d")->HasAttr("Scale_pre_activation"));
 }
 
 }  // namespace

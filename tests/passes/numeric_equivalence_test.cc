@@ -115,11 +115,79 @@ TEST(NumericEquivalenceTest, RemovingFakeOpsKeepsTheComputationWithinQuantizatio
 }
 
 // The INT8 pipeline on `p`, up to and including the pass `stop_after` (all of it when empty).
-Status RunInt8Pipeline(ir::Program& p, const std::string& stop_after = "") {
+Status RunInt8Pipeline(ir::Program& p, const std::string& stop_after = "", QuantizeOptions options = {}) {
   PassManager pm;
   BuildInt8Pipeline(pm, {.save_int8_weights = false, .stop_after = stop_after});
-  PassContext ctx;
+  PassContext ctx(std::move(options));
   return pm.Run(p, ctx);
+}
+
+// A dygraph-export residual block: x -> qdq -> conv1 (3x3) -> c1 -> qdq ; x -> qdq -> conv2 (1x1) -> c2
+// -> qdq ; add -> qdq -> y. Weights are on the integer grid (each output channel reaches 127 steps of
+// T = 1), so the INT8 weights are exactly the ones training used.
+ir::Program FakeResidualBlock() {
+  ir::ProgramBuilder b;
+  b.Input("x", {1, 3, 8, 8});
+  auto qdq = [&b](const std::string& in, const std::string& out, float threshold) {
+    b.Param(in + ".threshold", ir::Tensor::FromVector<float>({1}, {threshold}));
+    b.AddOp("fake_quantize_dequantize_moving_average_abs_max", {{"X", {in}}, {"InScale", {in + ".threshold"}}},
+            {{"Out", {out}}, {"OutScale", {in + ".threshold"}}}, {{"bit_length", Attribute::Int(8)}});
+    b.DeclareVar(out, {1, 4, 8, 8});
+  };
+  auto grid_weights = [](std::vector<int64_t> dims, uint32_t seed) {
+    ir::Tensor w = testing::RandomIntTensor(dims, seed);
+    const int64_t per_channel = w.numel() / dims[0];
+    for (int64_t i = 0; i < w.numel(); ++i) {
+      float& v = w.data<float>()[i];
+      v = (i % per_channel == 0 ? 127.f : v) / 127.f;
+    }
+    return w;
+  };
+  qdq("x", "x.q", 1.0f);
+  b.DeclareVar("x.q", {1, 3, 8, 8});
+  b.Param("w1", grid_weights({4, 3, 3, 3}, 11));
+  b.Param("w2", grid_weights({4, 3, 1, 1}, 12));
+  b.AddOp("conv2d", {{"Input", {"x.q"}}, {"Filter", {"w1"}}}, {{"Output", {"c1"}}},
+          {{"paddings", Attribute::Ints({1, 1})}, {"strides", Attribute::Ints({1, 1})}, {"groups", Attribute::Int(1)}});
+  b.AddOp("conv2d", {{"Input", {"x.q"}}, {"Filter", {"w2"}}}, {{"Output", {"c2"}}},
+          {{"paddings", Attribute::Ints({0, 0})}, {"strides", Attribute::Ints({1, 1})}, {"groups", Attribute::Int(1)}});
+  b.DeclareVar("c1", {1, 4, 8, 8});
+  b.DeclareVar("c2", {1, 4, 8, 8});
+  // c1 and the sum stay inside their thresholds (a saturating s8 store gives -128 where training clips
+  // at -127); c2 does not, so the rounding before the add also clips.
+  qdq("c1", "c1.q", 30.1f);
+  qdq("c2", "c2.q", 1.3f);
+  b.AddOp("elementwise_add", {{"X", {"c1.q"}}, {"Y", {"c2.q"}}}, {{"Out", {"s"}}}, {{"axis", Attribute::Int(-1)}});
+  b.DeclareVar("s", {1, 4, 8, 8});
+  qdq("s", "y", 40.3f);
+  b.Output("y");
+  return b.Build();
+}
+
+// Training rounded the conv result before the residual add: with round_residual_inputs (the default) the
+// fused INT8 conv does too and computes what the fake-quant program computes; Paddle's single rounding
+// differs by up to a step.
+TEST(NumericEquivalenceTest, ResidualRoundingMatchesFakeQuantResidualBlock) {
+  const ir::Program fake = FakeResidualBlock();
+  ir::Program rounded = fake.Clone(), single = fake.Clone();
+  ASSERT_TRUE(RunInt8Pipeline(rounded).ok());
+  QuantizeOptions paddle;
+  paddle.round_residual_inputs = false;
+  ASSERT_TRUE(RunInt8Pipeline(single, "", paddle).ok());
+  const ir::Op* conv = nullptr;
+  for (const auto& op : rounded.ops())
+    if (op->type() == "conv2d" && op->HasInput("ResidualData")) conv = op.get();
+  ASSERT_NE(conv, nullptr);
+  EXPECT_FLOAT_EQ(conv->GetFloat("Scale_pre_residual").value_or(0), 127 / 1.3f);
+  std::string error;
+  double d_rounded = 0, d_single = 0;
+  for (uint32_t seed : {7u, 8u, 9u}) {
+    d_rounded = std::max(d_rounded, MaxOutputDiff(fake, rounded, kImage, seed, &error));
+    d_single = std::max(d_single, MaxOutputDiff(fake, single, kImage, seed, &error));
+  }
+  EXPECT_TRUE(error.empty()) << error;
+  EXPECT_LT(d_rounded, 1e-4);
+  EXPECT_GT(d_single, 40.3 / 127 / 2);  // some output lands at least a step of the output grid away
 }
 
 TEST(NumericEquivalenceTest, Int8PipelineMatchesFakeQuantProgram) {

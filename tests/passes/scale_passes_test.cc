@@ -390,8 +390,8 @@ TEST(MarkUnsignedTest, FakeQuantizedConvOutputKeepsTheTrainedGridAsU8) {
   EXPECT_FALSE(u8.signed_grid);
   EXPECT_FLOAT_EQ(KernelScale(u8), 0.25f * 255);
   QuantizeOptions twice;
-  twice.double_rounding = true;  // the requantize after the conv would not clip: stays s8
-  EXPECT_FALSE(run(twice).is_unsigned);
+  twice.double_rounding = true;  // the pre-activation rounding is a post-op of the same conv
+  EXPECT_TRUE(run(twice).signed_grid);
 }
 
 }  // namespace
