@@ -13,6 +13,7 @@
 
 #include "runtime/dnnl_utils.h"
 #include "runtime/kernels/common.h"
+#include "runtime/kernels/training_rounding.h"
 
 namespace q2i::runtime {
 namespace {
@@ -70,9 +71,16 @@ StatusOr<BareConv> MakeBareConv(const Executor& exec, size_t op_index, const dnn
   const memory::desc bias = has_bias ? memory::desc({f[0]}, dt::f32, tag::x) : memory::desc();
   dnnl::primitive_attr attr;
   if (int8) attr.set_output_scales(2, std::vector<float>(static_cast<size_t>(f[0]), 0.01f));
+  // The same post-op chain as the kernel's (the roundings training did included; their scales do not
+  // matter for speed).
+  kernels::TrainingRounding rounding;
+  if (int8) {
+    Q2I_ASSIGN_OR_RETURN(rounding, kernels::ReadTrainingRounding(op, residual, act, 1.f));
+  }
   dnnl::post_ops post;
+  kernels::AppendPreSumRounding(post, rounding);
   if (residual) post.append_sum(1.f);
-  kernels::AppendActivation(post, act);
+  kernels::AppendPostSumRoundingAndActivation(post, rounding, act);
   attr.set_post_ops(post);
   const memory::dims dil = {dilations[0] - 1, dilations[1] - 1};
   try {
@@ -89,7 +97,9 @@ StatusOr<BareConv> MakeBareConv(const Executor& exec, size_t op_index, const dnn
     std::ostringstream s;
     s << DimsText(in.dims) << " " << ir::DataTypeName(in.dtype) << " -> " << DimsText(out.dims) << " "
       << ir::DataTypeName(out.dtype) << ", k" << f[2] << "x" << f[3] << " s" << strides[0] << " g" << groups;
+    if (rounding.pre_residual) s << " +round";
     if (residual) s << " +sum";
+    if (rounding.pre_activation) s << " +round";
     if (!act.empty()) s << " +" << act.name;
     c.shape = s.str();
     return c;

@@ -47,6 +47,27 @@ TEST(PrimitiveFloorTest, TimesEveryConvolutionOfThePlan) {
   }
 }
 
+// An INT8 conv with the roundings training did: the bare primitive carries the same post-op chain.
+TEST(PrimitiveFloorTest, Int8ConvKeepsItsTrainingRoundings) {
+  ir::Tensor x(ir::DataType::kUInt8, {1, 8, 6, 6}), r(ir::DataType::kInt8, {1, 8, 6, 6});
+  ir::Program p = BuildProgram(
+      {{"x", x}, {"r", r}}, {{"w", RandomTensor({8, 8, 1, 1}, 14)}},
+      {{"conv2d", {{"Input", {"x"}}, {"Filter", {"w"}}, {"ResidualData", {"r"}}}, {{"Output", {"y"}}},
+        {{"fuse_residual_connection", Attribute::Bool(true)}, {"fuse_activation", Attribute::String("relu")},
+         {"mkldnn_data_type", Attribute::String("int8")}, {"Scale_in", Attribute::Float(30.f)},
+         {"Scale_weights", Attribute::Floats({100.f})}, {"Scale_out", Attribute::Float(10.f)},
+         {"Scale_in_eltwise", Attribute::Float(20.f)}, {"Scale_pre_residual", Attribute::Float(15.f)},
+         {"Scale_pre_activation", Attribute::Float(12.f)}}}},
+      {"y"}, {{"y", ir::DataType::kUInt8}});
+  auto exec = runtime::Executor::Create(p, {.num_threads = 1, .profile = true});
+  ASSERT_TRUE(exec.ok()) << exec.status().ToString();
+  ASSERT_TRUE((*exec)->Run(std::vector<ir::Tensor>{x, r}).ok());
+  auto floor = runtime::MeasureConvFloor(**exec, {.warmup = 1, .repeat = 2});
+  ASSERT_TRUE(floor.ok()) << floor.status().ToString();
+  ASSERT_EQ(floor->size(), 1u);
+  EXPECT_EQ((*floor)[0].shape, "1x8x6x6 uint8 -> 1x8x6x6 uint8, k1x1 s1 g1 +round +sum +round +relu");
+}
+
 // As in fake-quant programs: the filter is computed from a parameter (folded once by the executor).
 TEST(PrimitiveFloorTest, FilterComputedFromAParameter) {
   ir::Program p = BuildProgram(
