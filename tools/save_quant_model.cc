@@ -1,7 +1,9 @@
 // save_quant_model: converts a PaddleSlim fake-quant model (QAT or post-training) into an INT8 oneDNN
 // program in Paddle's format, like Paddle's save_quant_model.py + Quant2Int8MkldnnPass.
 #include <gflags/gflags.h>
+#include <sys/resource.h>
 
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <sstream>
@@ -84,6 +86,17 @@ Status RunPipeline(q2i::ir::Program& program, bool int8, q2i::passes::PassContex
   return st;
 }
 
+// Wall time since `start` and the process's peak resident memory, against the input's weight bytes.
+void PrintConversionCost(std::chrono::steady_clock::time_point start, size_t weight_bytes) {
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const double peak_mb = static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+  const double weights_mb = static_cast<double>(weight_bytes) / (1024.0 * 1024.0);
+  std::printf("conversion: %.2f s, peak memory %.1f MB, %.2fx the input's %.1f MB of weights\n", seconds, peak_mb,
+              weights_mb > 0 ? peak_mb / weights_mb : 0.0, weights_mb);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -98,10 +111,13 @@ int main(int argc, char** argv) {
   auto options = ParseQuantizeOptions();
   if (!options.ok()) return Fail(options.status());
 
+  const auto start = std::chrono::steady_clock::now();
   q2i::converter::ModelLocation location{FLAGS_quant_model_path, FLAGS_quant_model_filename,
                                          FLAGS_quant_params_filename};
   auto loaded = q2i::converter::LoadModel(location);
   if (!loaded.ok()) return Fail(loaded.status());
+  size_t weight_bytes = 0;
+  for (const auto& [name, t] : loaded->params()) weight_bytes += t.nbytes();
 
   if (!FLAGS_fp32_model_save_path.empty()) {
     q2i::ir::Program fp32 = loaded->Clone();
@@ -123,6 +139,7 @@ int main(int argc, char** argv) {
   st = q2i::converter::SaveModel(program, FLAGS_int8_model_save_path,
                                  {FLAGS_save_model_filename, FLAGS_save_params_filename});
   if (!st.ok()) return Fail(st);
+  PrintConversionCost(start, weight_bytes);
   std::cout << "Success! INT8 model obtained from the Quant model can be found at " << FLAGS_int8_model_save_path
             << "\n";
   return 0;
