@@ -9,7 +9,7 @@
 //   this add was not, the conv is recorded in PassContext::fp32_residual_convs(): training added the
 //   residual in full precision, so the INT8 program keeps it FP32 too. When training quantized both
 //   inputs, the scale of the conv's own input to the add is kept in PassContext::pre_residual_scales()
-//   (--double_rounding rounds onto it inside the fused conv).
+//   (the INT8 conv rounds onto it before the sum, QuantizeOptions::round_residual_inputs).
 // Postcondition: such adds are gone.
 #include <algorithm>
 

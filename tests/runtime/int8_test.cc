@@ -6,6 +6,7 @@
 #include <random>
 #include <sstream>
 
+#include "runtime/kernels/common.h"
 #include "tests/runtime/op_test_util.h"
 #include "tests/runtime/reference_ops.h"
 #include "tests/test_util/program_helpers.h"
@@ -236,6 +237,24 @@ TEST(Int8ConvTest, TrainingRoundingErrorsNameTheOp) {
   auto no_residual = run("", "Scale_pre_residual");
   ASSERT_FALSE(no_residual.ok());
   EXPECT_NE(no_residual.status().ToString().find("needs an INT8 ResidualData"), std::string::npos);
+}
+
+// oneDNN 2.6 computes a second eltwise post-op of one algorithm with the first one's parameters: such a
+// chain is refused, naming the op; repeating identical parameters is fine.
+TEST(EltwisePostOpsTest, SameAlgorithmWithOtherParametersIsRefused) {
+  const ir::Op op("conv2d");
+  dnnl::post_ops same, other;
+  for (dnnl::post_ops* ops : {&same, &other}) {
+    ops->append_eltwise(1.f, dnnl::algorithm::eltwise_clip, -127.f, 127.f);
+    ops->append_sum(1.f);
+    ops->append_eltwise(1.f, dnnl::algorithm::eltwise_round, 0.f, 0.f);
+  }
+  same.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, -127.f, 127.f);
+  other.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, 0.f, 127.f);
+  EXPECT_TRUE(runtime::kernels::CheckEltwisePostOps(op, same).ok());
+  const Status st = runtime::kernels::CheckEltwisePostOps(op, other);
+  EXPECT_EQ(st.code(), StatusCode::kUnsupported) << st.ToString();
+  EXPECT_NE(st.ToString().find("conv2d"), std::string::npos) << st.ToString();
 }
 
 TEST(Int8FcTest, FcAndMatmul) {
