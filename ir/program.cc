@@ -196,6 +196,12 @@ const Tensor* Program::FindParam(std::string_view name) const {
   return it == params_.end() ? nullptr : &it->second;
 }
 
+size_t Program::ParamBytes() const {
+  size_t bytes = 0;
+  for (const auto& [name, t] : params_) bytes += t.nbytes();
+  return bytes;
+}
+
 std::vector<std::string> Program::PersistableNames() const {
   std::vector<std::string> names;
   for (const auto& [name, v] : vars_) {

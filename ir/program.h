@@ -208,6 +208,8 @@ class Program {
   // ---- weights: persistable variables with their data ----
   const ParamMap& params() const { return params_; }
   const Tensor* FindParam(std::string_view name) const;
+  // Bytes of all weight data.
+  size_t ParamBytes() const;
   void SetParam(const std::string& name, Tensor tensor) { params_[name] = std::move(tensor); }
   void RemoveParam(const std::string& name) { params_.erase(name); }
   // Names of persistable vars that Paddle saves (excludes feed/fetch/raw), sorted.

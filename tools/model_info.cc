@@ -60,12 +60,10 @@ int main(int argc, char** argv) {
   }
   std::cout << "op census:\n";
   for (const auto& [type, n] : census) std::cout << "  " << type << ": " << n << "\n";
-  size_t bytes = 0;
-  for (const auto& [name, t] : p.params()) bytes += t.nbytes();
   std::cout << "ops: " << p.num_ops() << "\n";
   std::cout << "fake_quant_ops: " << fake << "\n";
   std::cout << "int8_ops: " << int8 << "\n";
-  std::cout << "params: " << p.params().size() << " tensors, " << bytes << " bytes\n";
+  std::cout << "params: " << p.params().size() << " tensors, " << p.ParamBytes() << " bytes\n";
 
   if (!FLAGS_dot.empty()) {
     q2i::Status st = q2i::WriteFileAtomically(FLAGS_dot, q2i::ir::ToDot(p, {.graph_name = "model_info"}));

@@ -116,8 +116,7 @@ int main(int argc, char** argv) {
                                          FLAGS_quant_params_filename};
   auto loaded = q2i::converter::LoadModel(location);
   if (!loaded.ok()) return Fail(loaded.status());
-  size_t weight_bytes = 0;
-  for (const auto& [name, t] : loaded->params()) weight_bytes += t.nbytes();
+  const size_t weight_bytes = loaded->ParamBytes();
 
   if (!FLAGS_fp32_model_save_path.empty()) {
     q2i::ir::Program fp32 = loaded->Clone();

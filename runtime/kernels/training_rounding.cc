@@ -13,6 +13,9 @@ void AppendRoundAndClip(dnnl::post_ops& ops) {
   ops.append_eltwise(1.f, algorithm::eltwise_clip, -127.f, 127.f);
 }
 
+// The rescale after the pre-residual rounding (into sum_units); 1 when there is none.
+float PreSumRescale(const TrainingRounding& r) { return r.pre_residual ? r.sum_units / *r.pre_residual : 1.f; }
+
 }  // namespace
 
 StatusOr<TrainingRounding> ReadTrainingRounding(const ir::Op& op, bool int8_residual, const Activation& act,
@@ -40,7 +43,7 @@ StatusOr<TrainingRounding> ReadTrainingRounding(const ir::Op& op, bool int8_resi
 void AppendPreSumRounding(dnnl::post_ops& ops, const TrainingRounding& r) {
   if (!r.pre_residual) return;
   AppendRoundAndClip(ops);
-  const float rescale = r.sum_units / *r.pre_residual;
+  const float rescale = PreSumRescale(r);
   if (rescale != 1.f) ops.append_eltwise(1.f, algorithm::eltwise_linear, rescale, 0.f);
 }
 
@@ -57,7 +60,7 @@ void AppendPostSumRoundingAndActivation(dnnl::post_ops& ops, const TrainingRound
   const float rescale = r.post_units / r.sum_units;
   if (act.empty()) {
     if (rescale == 1.f) return;
-    const bool linear_used = r.pre_residual && r.sum_units != *r.pre_residual;
+    const bool linear_used = PreSumRescale(r) != 1.f;  // by AppendPreSumRounding
     if (linear_used) {
       ops.append_eltwise(1.f, algorithm::eltwise_pow, rescale, 1.f);
     } else {

@@ -116,9 +116,7 @@ TEST(ModelConversionTest, Int8WeightsAreSmaller) {
   ir::Program b = a.Clone();
   ASSERT_TRUE(Convert(a).ok());
   ASSERT_TRUE(Convert(b, {}, /*int8_weights=*/true).ok());
-  size_t fp32_bytes = 0, int8_bytes = 0;
-  for (const auto& [n, t] : a.params()) fp32_bytes += t.nbytes();
-  for (const auto& [n, t] : b.params()) int8_bytes += t.nbytes();
+  const size_t fp32_bytes = a.ParamBytes(), int8_bytes = b.ParamBytes();
   EXPECT_LT(int8_bytes * 3, fp32_bytes) << fp32_bytes << " vs " << int8_bytes;
 }
 

@@ -107,11 +107,15 @@ struct Int8ConvCase {
   float pre_residual = 0, pre_activation = 0;  // Scale_pre_residual / Scale_pre_activation (0: absent)
 };
 
-// A signed 8-bit fake quantizer of scale s applied to every value.
+// A signed 8-bit quantizer of scale s: the integer, and the value it stands for.
+double QuantizeS8(double v, double s) { return std::clamp(std::nearbyint(v * s), -127.0, 127.0); }
+double QuantDequantS8(double v, double s) { return QuantizeS8(v, s) / s; }
+
+// QuantDequantS8 applied to every value.
 ir::Tensor FakeQuant(ir::Tensor t, double s) {
   for (int64_t i = 0; i < t.numel(); ++i) {
     float& v = t.data<float>()[i];
-    v = static_cast<float>(std::clamp(std::nearbyint(v * s), -127.0, 127.0) / s);
+    v = static_cast<float>(QuantDequantS8(v, s));
   }
   return t;
 }
@@ -138,7 +142,7 @@ TEST_P(Int8ConvTest, MatchesReference) {
   const int64_t per = w.numel() / oc;
   for (int64_t i = 0; i < w.numel(); ++i) {
     const double s = swd[static_cast<size_t>(i / per)];
-    const double q = std::clamp(std::nearbyint(w.data<float>()[i] * s), -127.0, 127.0);
+    const double q = QuantizeS8(w.data<float>()[i], s);
     wq.data<int8_t>()[i] = static_cast<int8_t>(q);
     wdq.data<float>()[i] = static_cast<float>(q / s);
   }
@@ -271,7 +275,7 @@ TEST(Int8FcTest, FcAndMatmul) {
   for (int k = 0; k < 24; ++k)
     for (int j = 0; j < 6; ++j) {
       const double s = sw[static_cast<size_t>(j)];
-      wdq.data<float>()[k * 6 + j] = static_cast<float>(std::clamp(std::nearbyint(w.data<float>()[k * 6 + j] * s), -127.0, 127.0) / s);
+      wdq.data<float>()[k * 6 + j] = static_cast<float>(QuantDequantS8(w.data<float>()[k * 6 + j], s));
     }
   ir::Tensor real = ref::Binary(ref::MatMul(Dequant(xq, s_in), wdq, false, false), {4, 6}, b, {1, 6}, "add");
   for (std::string act : {"", "relu"}) {
