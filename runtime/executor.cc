@@ -194,6 +194,7 @@ class PlanBuilder {
   const dnnl::engine& engine() const { return exec_.engine; }
   dnnl::stream& stream() const { return exec_.stream; }
   int num_threads() const { return exec_.options.num_threads > 0 ? exec_.options.num_threads : omp_get_max_threads(); }
+  ConvImplPolicy conv_impl_policy() const { return exec_.options.conv_impl; }
 
   int InputValue(int op_index, std::string_view slot, int index) const {
     const ir::Op& o = op(op_index);
@@ -581,6 +582,7 @@ const ir::Op& PrepareContext::op() const { return builder_->op(op_index_); }
 const dnnl::engine& PrepareContext::engine() const { return builder_->engine(); }
 const dnnl::stream& PrepareContext::stream() const { return builder_->stream(); }
 int PrepareContext::num_threads() const { return builder_->num_threads(); }
+ConvImplPolicy PrepareContext::conv_impl_policy() const { return builder_->conv_impl_policy(); }
 int PrepareContext::NumInputs(std::string_view slot) const { return builder_->NumInputs(op_index_, slot); }
 int PrepareContext::NumOutputs(std::string_view slot) const { return builder_->NumOutputs(op_index_, slot); }
 const ValueInfo* PrepareContext::FindInput(std::string_view slot, int index) const {

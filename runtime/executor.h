@@ -32,6 +32,7 @@ struct ExecutorOptions {
   bool profile = false;              // time every step (see Executor::profile())
   size_t max_cached_plans = 8;       // prepared shape signatures kept
   const KernelRegistry* registry = nullptr;  // nullptr: DefaultKernelRegistry()
+  ConvImplPolicy conv_impl = ConvImplPolicy::kTuned;
 };
 
 struct OpTypeProfile {

@@ -35,6 +35,12 @@ namespace q2i::runtime {
 
 class PlanBuilder;  // executor internals
 
+// How convolution kernels pick among oneDNN's implementations (runtime/kernels/conv_impl.h).
+enum class ConvImplPolicy {
+  kTuned,           // oneDNN's first choice, except where this project measured a faster one
+  kLibraryDefault,  // always oneDNN's first choice
+};
+
 // What a kernel knows about one of its inputs or outputs.
 struct ValueInfo {
   ir::DataType dtype = ir::DataType::kFP32;
@@ -105,6 +111,7 @@ class PrepareContext {
   // Memory owned by the plan, allocated now (weights, lookup tables). Contents uninitialized.
   memory NewOwnedMemory(const memory::desc& md);
   int num_threads() const;
+  ConvImplPolicy conv_impl_policy() const;
 
  private:
   PlanBuilder* builder_;

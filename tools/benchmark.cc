@@ -28,6 +28,9 @@ DEFINE_string(input_shape, "", "Per-sample input dims C,H,W for models with dyna
 DEFINE_bool(profile, false, "Print per-op time, kernel vs wall time and reorders");
 DEFINE_bool(floor, false, "Compare every convolution with the same bare oneDNN primitive timed alone");
 DEFINE_int32(floor_repeat, 50, "Timed runs of each bare primitive for --floor");
+DEFINE_string(conv_impl, "tuned",
+              "Convolution implementations: 'tuned' (this project's measured choice), 'library' (oneDNN's first), "
+              "or 'both': the INT8 model runs both ways, alternating, and their ratio is printed");
 
 namespace {
 
@@ -64,12 +67,12 @@ struct Model {
   std::vector<double> ms;
 };
 
-Status Load(Model& m, const std::string& path) {
+Status Load(Model& m, const std::string& path, q2i::runtime::ConvImplPolicy conv_impl) {
   if (path.empty()) return q2i::InvalidArgument("--", m.name, "_model is required");
   Q2I_ASSIGN_OR_RETURN(m.program, q2i::converter::LoadModel({path, "", ""}));
   Q2I_ASSIGN_OR_RETURN(m.exec, q2i::runtime::Executor::Create(
                                    m.program, {.num_threads = FLAGS_num_threads, .profile = FLAGS_profile || FLAGS_floor,
-                                               .max_cached_plans = 8, .registry = nullptr}));
+                                               .max_cached_plans = 8, .registry = nullptr, .conv_impl = conv_impl}));
   std::mt19937 gen(2024);
   std::uniform_real_distribution<float> dist(-1.f, 1.f);
   for (const auto& feed : m.exec->feed_names()) {
@@ -132,32 +135,50 @@ double Percentile(std::vector<double> v, double q) {
 
 int main(int argc, char** argv) {
   gflags::SetUsageMessage("benchmark --fp32_model=DIR --int8_model=DIR [--batch_size=1] [--num_threads=1] "
-                          "[--repeat=200] [--warmup=20] [--input_shape=C,H,W] [--profile]");
+                          "[--repeat=200] [--warmup=20] [--input_shape=C,H,W] [--profile] [--floor] "
+                          "[--conv_impl=tuned|library]");
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   if (FLAGS_batch_size <= 0 || FLAGS_repeat <= 0 || FLAGS_warmup < 0 || FLAGS_num_threads <= 0)
     return Fail(q2i::InvalidArgument("--batch_size, --repeat and --num_threads must be positive"));
-  Model fp32, int8;
+  using q2i::runtime::ConvImplPolicy;
+  const bool both = FLAGS_conv_impl == "both";
+  if (!both && FLAGS_conv_impl != "tuned" && FLAGS_conv_impl != "library") {
+    return Fail(q2i::InvalidArgument("--conv_impl must be 'tuned', 'library' or 'both', got '", FLAGS_conv_impl, "'"));
+  }
+  const ConvImplPolicy policy = FLAGS_conv_impl == "library" ? ConvImplPolicy::kLibraryDefault : ConvImplPolicy::kTuned;
+  Model fp32, int8, int8_library;
   fp32.name = "fp32";
   int8.name = "int8";
-  Status st = Load(fp32, FLAGS_fp32_model);
-  if (st.ok()) st = Load(int8, FLAGS_int8_model);
+  int8_library.name = "int8_library";
+  Status st = Load(fp32, FLAGS_fp32_model, policy);
+  if (st.ok()) st = Load(int8, FLAGS_int8_model, policy);
+  if (st.ok() && both) st = Load(int8_library, FLAGS_int8_model, ConvImplPolicy::kLibraryDefault);
   if (!st.ok()) return Fail(st);
-  for (int i = 0; i < FLAGS_warmup && st.ok(); ++i) {
-    st = TimeOnce(fp32, false);
-    if (st.ok()) st = TimeOnce(int8, false);
-  }
+  // The two INT8 runs swap places every round: a run right after the other INT8 one finds its shared JIT
+  // code warm.
+  auto time_all = [&](int round, bool record) {
+    Status s = TimeOnce(fp32, record);
+    Model* second = both && round % 2 ? &int8_library : &int8;
+    Model* third = second == &int8 ? &int8_library : &int8;
+    if (s.ok()) s = TimeOnce(*second, record);
+    if (s.ok() && both) s = TimeOnce(*third, record);
+    return s;
+  };
+  for (int i = 0; i < FLAGS_warmup && st.ok(); ++i) st = time_all(i, false);
   fp32.exec->ResetProfile();
   int8.exec->ResetProfile();
-  for (int i = 0; i < FLAGS_repeat && st.ok(); ++i) {
-    st = TimeOnce(fp32, true);
-    if (st.ok()) st = TimeOnce(int8, true);
-  }
+  for (int i = 0; i < FLAGS_repeat && st.ok(); ++i) st = time_all(i, true);
   if (!st.ok()) return Fail(st);
   const double f = Percentile(fp32.ms, 0.5), q = Percentile(int8.ms, 0.5);
-  std::printf("batch_size=%d num_threads=%d repeat=%d\n", FLAGS_batch_size, FLAGS_num_threads, FLAGS_repeat);
+  std::printf("batch_size=%d num_threads=%d repeat=%d conv_impl=%s\n", FLAGS_batch_size, FLAGS_num_threads,
+              FLAGS_repeat, FLAGS_conv_impl.c_str());
   std::printf("fp32: median %.3f ms  min %.3f  p90 %.3f\n", f, Percentile(fp32.ms, 0), Percentile(fp32.ms, 0.9));
   std::printf("int8: median %.3f ms  min %.3f  p90 %.3f\n", q, Percentile(int8.ms, 0), Percentile(int8.ms, 0.9));
   std::printf("fp32_ms=%.3f int8_ms=%.3f speedup=%.2f\n", f, q, f / q);
+  if (both) {
+    const double l = Percentile(int8_library.ms, 0.5);
+    std::printf("int8_library_ms=%.3f speedup_library=%.2f tuned_gain=%.3f (int8_library / int8)\n", l, f / l, l / q);
+  }
   if (FLAGS_profile) {
     std::cout << "--- fp32 profile\n" << fp32.exec->profile().ToString();
     std::cout << "--- int8 profile\n" << int8.exec->profile().ToString();

@@ -6,6 +6,7 @@
 #include "ir/op_kinds.h"
 #include "runtime/kernel_registry.h"
 #include "runtime/kernels/common.h"
+#include "runtime/kernels/conv_impl.h"
 #include "runtime/kernels/int8_scales.h"
 #include "runtime/kernels/register.h"
 #include "runtime/kernels/training_rounding.h"
@@ -183,7 +184,8 @@ class ConvKernel : public Kernel {
                                                             src_md, w_md, bias_md, dst_md, strides, dil, pad_l, pad_r)
                           : dnnl::convolution_forward::desc(prop_kind::forward_inference, algorithm::convolution_direct,
                                                             src_md, w_md, dst_md, strides, dil, pad_l, pad_r);
-    dnnl::convolution_forward::primitive_desc pd(desc, attr, ctx.engine());
+    const dnnl::convolution_forward::primitive_desc pd =
+        ChooseConvImpl(desc, attr, ctx.engine(), int8, p.oh * p.ow, ctx.conv_impl_policy());
 
     Q2I_ASSIGN_OR_RETURN(memory src_mem, ctx.InputMemoryAs("Input", 0, pd.src_desc()));
 

@@ -51,19 +51,25 @@ double Saturate(double v, DataType type) {
   return std::clamp(std::nearbyint(v), lo, hi);
 }
 
-// |actual - round(expected_real * scale)| <= tol quanta (or a float comparison for f32 outputs).
-::testing::AssertionResult QuantNear(const ir::Tensor& actual, const ir::Tensor& expected_real, double scale, double tol = 1) {
+// |actual - round(expected_real * scale)| <= tol quanta (or a float comparison for f32 outputs). With a
+// coarser rounding inside the op (a training rounding of `coarse_step` output quanta), a tie that the
+// float kernel and the double reference break differently moves one value by a whole coarse step: up to
+// one in a thousand values may differ by that much more.
+::testing::AssertionResult QuantNear(const ir::Tensor& actual, const ir::Tensor& expected_real, double scale, double tol = 1,
+                                     double coarse_step = 0) {
   if (actual.dims() != expected_real.dims()) {
     return ::testing::AssertionFailure() << "dims " << ir::DimsToString(actual.dims()) << " vs " << ir::DimsToString(expected_real.dims());
   }
-  int bad = 0;
+  int bad = 0, ties = 0;
   std::ostringstream os;
   for (int64_t i = 0; i < actual.numel(); ++i) {
     double e = expected_real.data<float>()[i] * scale;
     if (actual.dtype() != DataType::kFP32) e = Saturate(e, actual.dtype());
     const double a = QValue(actual, i);
     const double limit = actual.dtype() == DataType::kFP32 ? 1e-3 * std::max(1.0, std::fabs(e)) + tol / scale : tol;
-    if (std::fabs(a - e) > limit) {
+    const double diff = std::fabs(a - e);
+    if (diff > limit && diff <= limit + coarse_step && ++ties <= actual.numel() / 1000) continue;
+    if (diff > limit) {
       if (bad++ < 5) os << "\n  [" << i << "] " << a << " vs " << e;
     }
   }
@@ -122,11 +128,21 @@ ir::Tensor FakeQuant(ir::Tensor t, double s) {
 
 class Int8ConvTest : public ::testing::TestWithParam<Int8ConvCase> {};
 
+void CheckInt8Conv(const Int8ConvCase& c, int64_t hw);
+
+// At 7x7 and at 28x28: oneDNN's first choice of kernel, and the one the tuned policy takes on large maps
+// (runtime/kernels/conv_impl.h).
 TEST_P(Int8ConvTest, MatchesReference) {
-  const Int8ConvCase& c = GetParam();
+  for (int64_t hw : {int64_t{7}, int64_t{28}}) {
+    SCOPED_TRACE("input " + std::to_string(hw) + "x" + std::to_string(hw));
+    CheckInt8Conv(GetParam(), hw);
+  }
+}
+
+void CheckInt8Conv(const Int8ConvCase& c, int64_t hw) {
   const int64_t ic = 16, oc = 32;
   const float s_in = 30.f, s_out = 12.f, s_res = 25.f;
-  ir::Tensor xq = RandomQ({2, ic, 7, 7}, c.in_type, 211);
+  ir::Tensor xq = RandomQ({2, ic, hw, hw}, c.in_type, 211);
   ir::Tensor w = RandomTensor({oc, ic / c.groups, 3, 3}, 212, -0.5f, 0.5f);
   ir::Tensor b = RandomTensor({oc}, 213);
   std::vector<float> sw(oc);
@@ -193,7 +209,11 @@ TEST_P(Int8ConvTest, MatchesReference) {
                     {{"y", c.force_fp32 ? DataType::kFP32 : c.out_type}});
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ((*out)[0].dtype(), c.force_fp32 ? DataType::kFP32 : c.out_type);
-  EXPECT_TRUE(QuantNear((*out)[0], real, c.force_fp32 ? 1.0 : s_out, 1));
+  const bool training_rounding = c.pre_residual > 0 || c.pre_activation > 0;
+  const float coarsest_training_grid = std::min(c.pre_residual > 0 ? c.pre_residual : s_out,
+                                                c.pre_activation > 0 ? c.pre_activation : s_out);
+  const double coarse_step = training_rounding && !c.force_fp32 ? std::ceil(s_out / coarsest_training_grid) : 0.0;
+  EXPECT_TRUE(QuantNear((*out)[0], real, c.force_fp32 ? 1.0 : s_out, 1, coarse_step));
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -50,6 +50,18 @@ TEST(BenchmarkToolTest, ProfileAndFloorCoverEveryConvolution) {
   EXPECT_NE(r.out.find("floor_speedup="), std::string::npos);
 }
 
+TEST(BenchmarkToolTest, ConvImplBothTimesTheInt8ModelBothWays) {
+  ToolResult r = RunTool("benchmark", ModelArgs() + "--repeat=4 --warmup=1 --conv_impl=both");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("conv_impl=both"), std::string::npos) << r.out;
+  for (const char* key : {"int8_ms=", "int8_library_ms=", " speedup_library=", " tuned_gain="}) {
+    EXPECT_GT(NumberAfter(r.out, key).value_or(-1), 0) << key << "\n" << r.out;
+  }
+  ToolResult library = RunTool("benchmark", ModelArgs() + "--repeat=2 --warmup=0 --conv_impl=library");
+  ASSERT_EQ(library.exit_code, 0) << library.err;
+  EXPECT_EQ(library.out.find("int8_library_ms="), std::string::npos) << library.out;
+}
+
 TEST(BenchmarkToolTest, BadFlagsAndModelsAreOneLineErrors) {
   ToolResult missing = RunTool("benchmark", "--fp32_model='" + BuiltDemoModels().fp32.string() + "'");
   EXPECT_EQ(missing.exit_code, 1);
@@ -63,6 +75,10 @@ TEST(BenchmarkToolTest, BadFlagsAndModelsAreOneLineErrors) {
   ToolResult shape = RunTool("benchmark", ModelArgs() + "--input_shape=3,x,32");
   EXPECT_EQ(shape.exit_code, 1);
   EXPECT_NE(shape.err.find("--input_shape"), std::string::npos) << shape.err;
+  ToolResult impl = RunTool("benchmark", ModelArgs() + "--conv_impl=fastest");
+  EXPECT_EQ(impl.exit_code, 1);
+  EXPECT_NE(impl.err.find("--conv_impl must be 'tuned', 'library' or 'both', got 'fastest'"), std::string::npos)
+      << impl.err;
 }
 
 }  // namespace
