@@ -7,6 +7,12 @@ namespace {
 
 bool StartsWith(const char* s, std::string_view prefix) { return std::string_view(s).starts_with(prefix); }
 
+// brgconv on AVX-512 VNNI, where the rule was measured (not its AMX kernels, e.g. "brgconv:avx512_core_amx").
+bool IsVnniBrgconv(const char* impl) {
+  const std::string_view s(impl);
+  return s.starts_with("brgconv") && s.ends_with(":avx512_core_vnni");
+}
+
 }  // namespace
 
 dnnl::convolution_forward::primitive_desc ChooseConvImpl(const dnnl::convolution_forward::desc& desc,
@@ -15,7 +21,7 @@ dnnl::convolution_forward::primitive_desc ChooseConvImpl(const dnnl::convolution
                                                          int64_t output_pixels, ConvImplPolicy policy) {
   dnnl::convolution_forward::primitive_desc first(desc, attr, engine);
   if (policy != ConvImplPolicy::kTuned || !int8 || output_pixels < kJitInt8MinOutputPixels ||
-      !StartsWith(first.impl_info_str(), "brgconv")) {
+      !IsVnniBrgconv(first.impl_info_str())) {
     return first;
   }
   // A second iterator, so `first` stays valid when no alternative accepts the descriptor.

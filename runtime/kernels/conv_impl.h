@@ -17,7 +17,7 @@
 namespace q2i::runtime::kernels {
 
 // Output maps at least this large (height x width) run INT8 convolutions on jit_int8 when oneDNN would
-// pick brgconv.
+// pick its AVX-512 VNNI brgconv (never in place of its AMX kernels, which were not measured).
 inline constexpr int64_t kJitInt8MinOutputPixels = 28 * 28;
 
 // The primitive descriptor for `desc` + `attr`: oneDNN's first choice, or under ConvImplPolicy::kTuned
