@@ -20,6 +20,7 @@ StatusOr<std::unique_ptr<Predictor>> Predictor::Create(std::shared_ptr<const ir:
   runtime::ExecutorOptions options;
   options.num_threads = config.num_threads;
   options.profile = config.profile;
+  options.conv_impl = config.conv_impl;
   Q2I_ASSIGN_OR_RETURN(auto executor, runtime::Executor::Create(program, options));
   std::unique_ptr<Predictor> p(new Predictor());
   p->config_ = config;

@@ -32,6 +32,7 @@ struct PredictorConfig {
   std::string params_filename;  // optional combined params file (e.g. "__params__")
   int num_threads = 0;          // > 0: OpenMP threads used by Run() (in the calling thread)
   bool profile = false;         // per-op timing, see executor().profile()
+  runtime::ConvImplPolicy conv_impl = runtime::ConvImplPolicy::kTuned;  // docs/runtime.md, "Kernel choice"
 };
 
 struct TensorSpec {

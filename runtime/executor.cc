@@ -1052,6 +1052,12 @@ Status Executor::Impl::RunPlan(Plan& plan, const std::vector<ir::Tensor>& feeds,
 Executor::Executor(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Executor::~Executor() = default;
 
+StatusOr<ConvImplPolicy> ParseConvImplPolicy(std::string_view name) {
+  if (name == "tuned") return ConvImplPolicy::kTuned;
+  if (name == "library") return ConvImplPolicy::kLibraryDefault;
+  return InvalidArgument("conv_impl must be 'tuned' or 'library', got '", name, "'");
+}
+
 StatusOr<std::unique_ptr<Executor>> Executor::Create(const ir::Program& program, ExecutorOptions options) {
   auto impl = std::make_unique<Impl>();
   impl->program = &program;

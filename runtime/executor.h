@@ -35,6 +35,9 @@ struct ExecutorOptions {
   ConvImplPolicy conv_impl = ConvImplPolicy::kTuned;
 };
 
+// "tuned" or "library" (the tools' --conv_impl flag); anything else is an InvalidArgument naming the value.
+StatusOr<ConvImplPolicy> ParseConvImplPolicy(std::string_view name);
+
 struct OpTypeProfile {
   std::string op_type;  // "conv2d", "conv2d[int8]", "reorder", "copy"
   double total_ms = 0;

@@ -142,16 +142,15 @@ int main(int argc, char** argv) {
     return Fail(q2i::InvalidArgument("--batch_size, --repeat and --num_threads must be positive"));
   using q2i::runtime::ConvImplPolicy;
   const bool both = FLAGS_conv_impl == "both";
-  if (!both && FLAGS_conv_impl != "tuned" && FLAGS_conv_impl != "library") {
-    return Fail(q2i::InvalidArgument("--conv_impl must be 'tuned', 'library' or 'both', got '", FLAGS_conv_impl, "'"));
-  }
-  const ConvImplPolicy policy = FLAGS_conv_impl == "library" ? ConvImplPolicy::kLibraryDefault : ConvImplPolicy::kTuned;
+  const StatusOr<ConvImplPolicy> policy = both ? ConvImplPolicy::kTuned
+                                               : q2i::runtime::ParseConvImplPolicy(FLAGS_conv_impl);
+  if (!policy.ok()) return Fail(policy.status().WithContext("--conv_impl (or 'both')"));
   Model fp32, int8, int8_library;
   fp32.name = "fp32";
   int8.name = "int8";
   int8_library.name = "int8_library";
-  Status st = Load(fp32, FLAGS_fp32_model, policy);
-  if (st.ok()) st = Load(int8, FLAGS_int8_model, policy);
+  Status st = Load(fp32, FLAGS_fp32_model, *policy);
+  if (st.ok()) st = Load(int8, FLAGS_int8_model, *policy);
   if (st.ok() && both) st = Load(int8_library, FLAGS_int8_model, ConvImplPolicy::kLibraryDefault);
   if (!st.ok()) return Fail(st);
   // The two INT8 runs swap places every round: a run right after the other INT8 one finds its shared JIT

@@ -31,6 +31,7 @@ DEFINE_string(infer_data, "", "Binary dataset file (data_prep / Paddle's full_IL
 DEFINE_int32(batch_size, 50, "Images per batch");
 DEFINE_int32(iterations, 0, "Batches to run; 0 = all full batches in the file");
 DEFINE_int32(num_threads, 1, "OpenMP threads");
+DEFINE_string(conv_impl, "tuned", "Convolution kernels: 'tuned' (default) or 'library' (oneDNN's first choice)");
 DEFINE_bool(with_accuracy_layer, false,
             "The model takes image and label and returns [output, top1 accuracy, top5 accuracy]");
 DEFINE_bool(use_analysis, false, "Run the FP32 fuse passes on the program before running it");
@@ -63,6 +64,7 @@ q2i::StatusOr<std::unique_ptr<q2i::api::Predictor>> LoadPredictor(const std::str
   }
   q2i::api::PredictorConfig config;
   config.num_threads = FLAGS_num_threads;
+  Q2I_ASSIGN_OR_RETURN(config.conv_impl, q2i::runtime::ParseConvImplPolicy(FLAGS_conv_impl));
   return q2i::api::Predictor::Create(std::make_shared<const q2i::ir::Program>(std::move(program).value()), config);
 }
 

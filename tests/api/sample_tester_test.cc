@@ -63,6 +63,16 @@ TEST(SampleTesterTest, LeNetAccuracyAndCompare) {
                             " --batch_size=50 --iterations=3 --use_analysis --warmup_iter=2");
   ASSERT_EQ(r2.exit_code, 0) << r2.err;
   EXPECT_NE(r2.out.find("number of samples: 150"), std::string::npos) << r2.out;
+  // oneDNN's own kernel choice gives the same accuracy line.
+  ToolResult r3 = RunTool("sample_tester", "--infer_model=" + model + " --infer_data=" + data.string() +
+                                              " --batch_size=100 --conv_impl=library");
+  ASSERT_EQ(r3.exit_code, 0) << r3.err;
+  const auto top1 = [](const std::string& out) {
+    const size_t at = out.find("Top1 accuracy: ");
+    return at == std::string::npos ? std::string("(none)") : out.substr(at, 24);
+  };
+  EXPECT_NE(top1(r3.out), "(none)") << r3.out;
+  EXPECT_EQ(top1(r3.out), top1(r.out));
 }
 
 // LeNet with Paddle's accuracy layer appended: inputs [image, label], outputs [softmax, acc top-1, acc top-5].
@@ -161,6 +171,7 @@ TEST(SampleTesterTest, BadFlagsAndDataGiveOneErrorLine) {
       "--infer_model=" + model + " --infer_data=" + wrong.string(),
       "--infer_model=" + model + " --infer_data=" + wrong.string() + " --batch_size=0",
       "--infer_model=" + model + " --infer_data=" + wrong.string() + " --input_shape=1,x,28",
+      "--infer_model=" + model + " --infer_data=" + wrong.string() + " --conv_impl=fastest",
   };
   for (const std::string& args : cases) {
     ToolResult r = RunTool("sample_tester", args);

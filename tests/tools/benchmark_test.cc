@@ -77,8 +77,8 @@ TEST(BenchmarkToolTest, BadFlagsAndModelsAreOneLineErrors) {
   EXPECT_NE(shape.err.find("--input_shape"), std::string::npos) << shape.err;
   ToolResult impl = RunTool("benchmark", ModelArgs() + "--conv_impl=fastest");
   EXPECT_EQ(impl.exit_code, 1);
-  EXPECT_NE(impl.err.find("--conv_impl must be 'tuned', 'library' or 'both', got 'fastest'"), std::string::npos)
-      << impl.err;
+  EXPECT_NE(impl.err.find("--conv_impl"), std::string::npos) << impl.err;
+  EXPECT_NE(impl.err.find("got 'fastest'"), std::string::npos) << impl.err;
 }
 
 }  // namespace
