@@ -136,7 +136,7 @@ double Percentile(std::vector<double> v, double q) {
 int main(int argc, char** argv) {
   gflags::SetUsageMessage("benchmark --fp32_model=DIR --int8_model=DIR [--batch_size=1] [--num_threads=1] "
                           "[--repeat=200] [--warmup=20] [--input_shape=C,H,W] [--profile] [--floor] "
-                          "[--conv_impl=tuned|library]");
+                          "[--conv_impl=tuned|library|both]");
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   if (FLAGS_batch_size <= 0 || FLAGS_repeat <= 0 || FLAGS_warmup < 0 || FLAGS_num_threads <= 0)
     return Fail(q2i::InvalidArgument("--batch_size, --repeat and --num_threads must be positive"));

@@ -4,8 +4,8 @@
 // INT8 on AVX-512 VNNI it ranks brgconv first. Timed inside whole networks on this project's benchmark
 // machine (bench/README.md, "Convolution implementations"), its older jit_int8 kernels run the layers
 // with large feature maps faster: ResNet50 INT8 by 1.5% at batch 1 and 11-14% at batch 16. MobileNetV1
-// is unchanged. On smaller maps brgconv stays ahead. The choice is a fixed rule of the shapes, never a timing taken at
-// run time, so the same program always runs the same kernels and gives the same results.
+// is unchanged. On smaller maps brgconv stays ahead. The choice is a fixed rule of the shapes, never a
+// timing taken at run time, so the same program always runs the same kernels and gives the same results.
 #pragma once
 
 #include <oneapi/dnnl/dnnl.hpp>
