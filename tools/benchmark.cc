@@ -12,6 +12,7 @@
 #include <map>
 #include <random>
 #include <sstream>
+#include <utility>
 
 #include "converter/model_io.h"
 #include "runtime/executor.h"
@@ -156,11 +157,12 @@ int main(int argc, char** argv) {
   // The two INT8 runs swap places every round: a run right after the other INT8 one finds its shared JIT
   // code warm.
   auto time_all = [&](int round, bool record) {
+    Model* first = &int8;
+    Model* other = &int8_library;
+    if (both && round % 2) std::swap(first, other);
     Status s = TimeOnce(fp32, record);
-    Model* second = both && round % 2 ? &int8_library : &int8;
-    Model* third = second == &int8 ? &int8_library : &int8;
-    if (s.ok()) s = TimeOnce(*second, record);
-    if (s.ok() && both) s = TimeOnce(*third, record);
+    if (s.ok()) s = TimeOnce(*first, record);
+    if (s.ok() && both) s = TimeOnce(*other, record);
     return s;
   };
   for (int i = 0; i < FLAGS_warmup && st.ok(); ++i) st = time_all(i, false);

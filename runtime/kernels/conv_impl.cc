@@ -5,8 +5,6 @@
 namespace q2i::runtime::kernels {
 namespace {
 
-bool StartsWith(const char* s, std::string_view prefix) { return std::string_view(s).starts_with(prefix); }
-
 // brgconv on AVX-512 VNNI, where the rule was measured (not its AMX kernels, e.g. "brgconv:avx512_core_amx").
 bool IsVnniBrgconv(const char* impl) {
   const std::string_view s(impl);
@@ -27,7 +25,7 @@ dnnl::convolution_forward::primitive_desc ChooseConvImpl(const dnnl::convolution
   // A second iterator, so `first` stays valid when no alternative accepts the descriptor.
   dnnl::convolution_forward::primitive_desc probe(desc, attr, engine);
   while (probe.next_impl()) {
-    if (StartsWith(probe.impl_info_str(), "jit_int8")) return probe;
+    if (std::string_view(probe.impl_info_str()).starts_with("jit_int8")) return probe;
   }
   return first;
 }

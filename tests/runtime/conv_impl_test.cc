@@ -39,19 +39,17 @@ Choice Choose(bool int8, int64_t c, int64_t hw) {
           ChooseConvImpl(desc, attr, engine, int8, pixels, ConvImplPolicy::kTuned).impl_info_str()};
 }
 
-bool StartsWith(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
-
 TEST(ConvImplTest, Int8OnLargeMapsTakesJitInt8InsteadOfBrgconv) {
   const Choice c = Choose(true, 64, 56);
   if (c.library == "brgconv:avx512_core_vnni") {
-    EXPECT_TRUE(StartsWith(c.tuned, "jit_int8")) << c.tuned;
+    EXPECT_TRUE(c.tuned.starts_with("jit_int8")) << c.tuned;
   } else {
     EXPECT_EQ(c.tuned, c.library) << "only the AVX-512 VNNI brgconv is ever replaced";
   }
   // This project's CI machines have AVX-512 VNNI, where oneDNN 2.6 ranks brgconv first: the rule must
   // act there.
   if (dnnl::get_effective_cpu_isa() == dnnl::cpu_isa::avx512_core_vnni) {
-    EXPECT_TRUE(StartsWith(c.library, "brgconv")) << c.library;
+    EXPECT_TRUE(c.library.starts_with("brgconv")) << c.library;
   }
 }
 
