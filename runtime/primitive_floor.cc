@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <sstream>
 #include <unordered_map>
@@ -135,19 +136,38 @@ std::vector<const memory*> WeightMemories(const BareConv& c) {
   return v;
 }
 
-enum class Mode { kAlone, kColdWeights, kSequence };
+// Reads one word of every cache line of `bytes` at `p`; the sum keeps the loads alive.
+uint64_t ReadEveryLine(const void* p, size_t bytes) {
+  const char* c = static_cast<const char*>(p);
+  uint64_t sum = 0;
+  for (size_t i = 0; i + sizeof(uint64_t) <= bytes; i += 64) {
+    uint64_t v;
+    std::memcpy(&v, c + i, sizeof(v));
+    sum += v;
+  }
+  return sum;
+}
 
-// Runs `convs[i]` and appends its time to `ms[i]` for every i, `rounds` times: all rounds of one
-// primitive before the next (alone, cold weights), or all primitives in order in each round.
+enum class Mode { kAlone, kColdWeights, kSequence, kWeightsRead };
+
+// Runs `convs[i]` (or, for kWeightsRead, only reads its flushed weights) and appends its time to `ms[i]`
+// for every i, `rounds` times: all rounds of one primitive before the next (alone, cold weights,
+// weights read), or all primitives in order in each round.
 void TimeRounds(std::vector<BareConv>& convs, dnnl::stream& stream, int rounds, Mode mode,
                 std::vector<std::vector<double>>* ms) {
+  volatile uint64_t sink = 0;
   auto run = [&](size_t i) {
-    if (mode == Mode::kColdWeights) {
-      for (const memory* m : WeightMemories(convs[i])) FlushFromCaches(m->get_data_handle(), m->get_desc().get_size());
+    const std::vector<const memory*> weights = WeightMemories(convs[i]);
+    if (mode == Mode::kColdWeights || mode == Mode::kWeightsRead) {
+      for (const memory* m : weights) FlushFromCaches(m->get_data_handle(), m->get_desc().get_size());
     }
     const auto t0 = std::chrono::steady_clock::now();
-    convs[i].prim.execute(stream, convs[i].args);
-    stream.wait();
+    if (mode == Mode::kWeightsRead) {
+      for (const memory* m : weights) sink = sink + ReadEveryLine(m->get_data_handle(), m->get_desc().get_size());
+    } else {
+      convs[i].prim.execute(stream, convs[i].args);
+      stream.wait();
+    }
     if (ms != nullptr) {
       (*ms)[i].push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     }
@@ -186,7 +206,8 @@ StatusOr<std::vector<ConvFloor>> MeasureConvFloor(const Executor& exec, const Fl
   }
   const std::pair<Mode, double ConvFloor::*> timings[] = {{Mode::kAlone, &ConvFloor::floor_ms},
                                                           {Mode::kColdWeights, &ConvFloor::cold_ms},
-                                                          {Mode::kSequence, &ConvFloor::sequence_ms}};
+                                                          {Mode::kSequence, &ConvFloor::sequence_ms},
+                                                          {Mode::kWeightsRead, &ConvFloor::weights_read_ms}};
   for (const auto& [mode, field] : timings) {
     std::vector<std::vector<double>> ms(convs.size());
     TimeRounds(convs, stream, options.warmup, mode, nullptr);

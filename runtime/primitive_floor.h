@@ -9,6 +9,11 @@
 //    100 MB of FP32 weights in between), so at batch 1 they come from memory.
 //  - `sequence`: all the bare convolutions back to back in program order (no executor, nothing else
 //    in between), each with its own buffers.
+// And one that is not a convolution at all:
+//  - `weights_read`: a plain read of the same weights after flushing them, one load per cache line: what
+//    bringing them in from memory costs on this thread when nothing overlaps it with compute. Inside a
+//    network the kernels on small maps were measured to overlap little of it (bench/README.md, "Where
+//    batch 1 loses to the floor").
 //
 // Runs in the calling thread with its OpenMP setting (the executor applies its num_threads there).
 #pragma once
@@ -29,6 +34,7 @@ struct ConvFloor {
   double floor_ms = 0;     // median of the runs of this primitive alone, one after another
   double cold_ms = 0;      // the same with its weights flushed from the caches before each run
   double sequence_ms = 0;  // median when all of them run back to back in program order
+  double weights_read_ms = 0;  // median of a read of its flushed weights (and bias), no convolution
   size_t weight_bytes = 0; // of the primitive's weights (and bias)
 };
 

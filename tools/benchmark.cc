@@ -103,26 +103,31 @@ StatusOr<std::pair<double, double>> PrintFloor(const Model& m, double median_ms)
   for (const auto& op : report.ops) ours[op.op_index] = op.total_ms / static_cast<double>(op.count);
   std::printf("--- %s: %zu convolutions, ours (profiled kernel) vs bare oneDNN primitive (median)\n", m.name.c_str(),
               floor.size());
-  std::printf("%-16s %-60s %8s %8s %8s %8s %6s %6s\n", "op", "shape", "ours", "floor", "cold", "seq", "/floor",
-              "/cold");
-  double floor_sum = 0, cold_sum = 0, seq_sum = 0, ours_sum = 0;
+  std::printf("%-16s %-60s %8s %8s %8s %8s %8s %6s %6s\n", "op", "shape", "ours", "floor", "cold", "seq", "wread",
+              "/floor", "/cold");
+  double floor_sum = 0, cold_sum = 0, seq_sum = 0, read_sum = 0, ours_sum = 0;
   size_t weight_bytes = 0;
   for (const auto& c : floor) {
     const double o = ours.count(c.op_index) ? ours[c.op_index] : 0.0;
     floor_sum += c.floor_ms;
     cold_sum += c.cold_ms;
     seq_sum += c.sequence_ms;
+    read_sum += c.weights_read_ms;
     ours_sum += o;
     weight_bytes += c.weight_bytes;
-    std::printf("%-16s %-60s %8.4f %8.4f %8.4f %8.4f %6.2f %6.2f\n", c.op.c_str(), c.shape.c_str(), o, c.floor_ms,
-                c.cold_ms, c.sequence_ms, o / c.floor_ms, o / c.cold_ms);
+    std::printf("%-16s %-60s %8.4f %8.4f %8.4f %8.4f %8.4f %6.2f %6.2f\n", c.op.c_str(), c.shape.c_str(), o,
+                c.floor_ms, c.cold_ms, c.sequence_ms, c.weights_read_ms, o / c.floor_ms, o / c.cold_ms);
   }
   const double wall = report.runs ? report.wall_ms / static_cast<double>(report.runs) : 0.0;
-  std::printf("%s_floor_ms=%.3f cold_weights_ms=%.3f sequence_ms=%.3f weights_mb=%.1f\n", m.name.c_str(), floor_sum,
-              cold_sum, seq_sum, static_cast<double>(weight_bytes) / 1e6);
+  const double weights_mb = static_cast<double>(weight_bytes) / 1e6;
+  std::printf("%s_floor_ms=%.3f cold_weights_ms=%.3f sequence_ms=%.3f weights_mb=%.1f weights_read_ms=%.3f (%.1f GB/s)\n",
+              m.name.c_str(), floor_sum, cold_sum, seq_sum, weights_mb, read_sum,
+              read_sum > 0 ? weights_mb / read_sum : 0.0);
   std::printf("%s conv_kernels_ms=%.3f (%.2fx floor, %.2fx cold) median_ms=%.3f (%.2fx floor, %.2fx cold) "
               "wall_mean_ms=%.3f\n", m.name.c_str(), ours_sum, ours_sum / floor_sum, ours_sum / cold_sum, median_ms,
               median_ms / floor_sum, median_ms / cold_sum, wall);
+  std::printf("%s conv_kernels_ms / (floor_ms + weights_read_ms) = %.2f\n", m.name.c_str(),
+              ours_sum / (floor_sum + read_sum));
   return std::make_pair(floor_sum, cold_sum);
 }
 

@@ -44,6 +44,7 @@ TEST(PrimitiveFloorTest, TimesEveryConvolutionOfThePlan) {
     EXPECT_GT(c.floor_ms, 0);
     EXPECT_GT(c.sequence_ms, 0);
     EXPECT_GT(c.cold_ms, 0);
+    EXPECT_GT(c.weights_read_ms, 0);
   }
 }
 

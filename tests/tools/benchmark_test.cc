@@ -43,7 +43,8 @@ TEST(BenchmarkToolTest, ProfileAndFloorCoverEveryConvolution) {
   const int convs = static_cast<int>(NumberAfter(info.out, "conv2d: ").value_or(0));
   EXPECT_GT(convs, 3);
   EXPECT_EQ(Count(r.out, "\nconv2d(id="), 2 * convs) << r.out;
-  for (const char* key : {"int8_floor_ms=", " cold_weights_ms=", " sequence_ms=", " weights_mb=",
+  for (const char* key : {"int8_floor_ms=", " cold_weights_ms=", " sequence_ms=", " weights_mb=", " weights_read_ms=",
+                          "int8 conv_kernels_ms / (floor_ms + weights_read_ms) = ",
                           "int8 conv_kernels_ms=", "fp32_floor_ms=", "floor_speedup=", " cold_speedup="}) {
     EXPECT_GT(NumberAfter(r.out, key).value_or(-1), 0) << key << "\n" << r.out;
   }
