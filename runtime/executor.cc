@@ -14,6 +14,7 @@
 #include "runtime/dnnl_utils.h"
 #include "runtime/kernel.h"
 #include "runtime/memory_planner.h"
+#include "runtime/nchw_to_nhwc.h"
 #include "support/check.h"
 
 namespace q2i::runtime {
@@ -67,6 +68,9 @@ struct Step {
   int op_index = -1;
   Kernel* kernel = nullptr;
   PrimitiveCall call;  // reorder / copy
+  // A reorder the executor runs itself (runtime/nchw_to_nhwc.h) instead of `call`, from `from` to `to`.
+  std::optional<NchwToNhwc> interleave;
+  memory from, to;
   std::vector<int> reads, writes;
   std::string label;
   OpTypeProfile* profile_entry = nullptr;
@@ -323,7 +327,13 @@ class PlanBuilder {
         Step step;
         step.kind = StepKind::kReorder;
         step.op_index = op_index;
-        step.call = PrimitiveCall(dnnl::reorder(src.mem, d.mem), {{DNNL_ARG_FROM, src.mem}, {DNNL_ARG_TO, d.mem}});
+        step.interleave = MatchNchwToNhwc(src.mem.get_desc(), d.mem.get_desc());
+        if (step.interleave) {
+          step.from = src.mem;
+          step.to = d.mem;
+        } else {
+          step.call = PrimitiveCall(dnnl::reorder(src.mem, d.mem), {{DNNL_ARG_FROM, src.mem}, {DNNL_ARG_TO, d.mem}});
+        }
         step.reads = {s};
         step.writes = {dst};
         step.label = "reorder";
@@ -864,6 +874,7 @@ Status PlanBuilder::PlanBuffers() {
     ++plan_.stats.num_steps;
     if (st.kind == StepKind::kKernel) ++plan_.stats.num_kernel_steps;
     if (st.kind == StepKind::kReorder) ++plan_.stats.num_reorder_steps;
+    if (st.interleave) ++plan_.stats.num_nchw_to_nhwc_steps;
     if (st.kind == StepKind::kCopy) ++plan_.stats.num_copy_steps;
   }
   return OkStatus();
@@ -1008,6 +1019,9 @@ Status Executor::Impl::RunPlan(Plan& plan, const std::vector<ir::Tensor>& feeds,
         s = DnnlError(op, "run", e);
       }
       if (!s.ok()) return WithOpContext(s, op, "while running");
+    } else if (st.interleave) {
+      RunNchwToNhwc(*st.interleave, st.from.get_data_handle(), st.to.get_data_handle());
+      ++reorders;
     } else {
       dnnl_status_t ds = st.call.Execute(stream);
       if (ds != dnnl_success) return DnnlStatusError(op, st.kind == StepKind::kCopy ? "copy an input" : "reorder an input", ds);
