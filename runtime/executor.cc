@@ -68,9 +68,9 @@ struct Step {
   int op_index = -1;
   Kernel* kernel = nullptr;
   PrimitiveCall call;  // reorder / copy
-  // A reorder the executor runs itself (runtime/nchw_to_nhwc.h) instead of `call`, from `from` to `to`.
+  // A reorder the executor runs itself (runtime/nchw_to_nhwc.h) instead of `call`, from the slot it
+  // reads into the slot it writes.
   std::optional<NchwToNhwc> interleave;
-  memory from, to;
   std::vector<int> reads, writes;
   std::string label;
   OpTypeProfile* profile_entry = nullptr;
@@ -328,10 +328,7 @@ class PlanBuilder {
         step.kind = StepKind::kReorder;
         step.op_index = op_index;
         step.interleave = MatchNchwToNhwc(src.mem.get_desc(), d.mem.get_desc());
-        if (step.interleave) {
-          step.from = src.mem;
-          step.to = d.mem;
-        } else {
+        if (!step.interleave) {
           step.call = PrimitiveCall(dnnl::reorder(src.mem, d.mem), {{DNNL_ARG_FROM, src.mem}, {DNNL_ARG_TO, d.mem}});
         }
         step.reads = {s};
@@ -1020,7 +1017,8 @@ Status Executor::Impl::RunPlan(Plan& plan, const std::vector<ir::Tensor>& feeds,
       }
       if (!s.ok()) return WithOpContext(s, op, "while running");
     } else if (st.interleave) {
-      RunNchwToNhwc(*st.interleave, st.from.get_data_handle(), st.to.get_data_handle());
+      RunNchwToNhwc(*st.interleave, plan.slots[static_cast<size_t>(st.reads[0])].mem.get_data_handle(),
+                    plan.slots[static_cast<size_t>(st.writes[0])].mem.get_data_handle());
       ++reorders;
     } else {
       dnnl_status_t ds = st.call.Execute(stream);

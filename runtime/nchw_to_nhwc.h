@@ -14,12 +14,12 @@
 namespace q2i::runtime {
 
 struct NchwToNhwc {
-  int64_t n = 0, c = 0, hw = 0;  // images, channels (1..4), pixels per image
+  int64_t n = 0, c = 0, hw = 0;  // images, channels (2..4), pixels per image
   size_t elem_size = 0;          // 1 or 4 bytes
 };
 
 // The interleaving that turns `src` into `dst`, when `src` is dense NCHW (abcd) and `dst` the same dims
-// and element type (1 or 4 bytes) in dense NHWC (acdb) with 1 to 4 channels, and the CPU has AVX2;
+// and element type (1 or 4 bytes) in dense NHWC (acdb) with 2 to 4 channels, and the CPU has AVX2;
 // otherwise nullopt (use a oneDNN reorder).
 std::optional<NchwToNhwc> MatchNchwToNhwc(const dnnl::memory::desc& src, const dnnl::memory::desc& dst);
 

@@ -157,10 +157,9 @@ void TimeRounds(std::vector<BareConv>& convs, dnnl::stream& stream, int rounds, 
                 std::vector<std::vector<double>>* ms) {
   volatile uint64_t sink = 0;
   auto run = [&](size_t i) {
-    const std::vector<const memory*> weights = WeightMemories(convs[i]);
-    if (mode == Mode::kColdWeights || mode == Mode::kWeightsRead) {
-      for (const memory* m : weights) FlushFromCaches(m->get_data_handle(), m->get_desc().get_size());
-    }
+    const bool touches_weights = mode == Mode::kColdWeights || mode == Mode::kWeightsRead;
+    const std::vector<const memory*> weights = touches_weights ? WeightMemories(convs[i]) : std::vector<const memory*>();
+    for (const memory* m : weights) FlushFromCaches(m->get_data_handle(), m->get_desc().get_size());
     const auto t0 = std::chrono::steady_clock::now();
     if (mode == Mode::kWeightsRead) {
       for (const memory* m : weights) sink = sink + ReadEveryLine(m->get_data_handle(), m->get_desc().get_size());
