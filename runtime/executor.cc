@@ -872,6 +872,7 @@ Status PlanBuilder::PlanBuffers() {
     if (st.kind == StepKind::kKernel) ++plan_.stats.num_kernel_steps;
     if (st.kind == StepKind::kReorder) ++plan_.stats.num_reorder_steps;
     if (st.interleave) ++plan_.stats.num_nchw_to_nhwc_steps;
+    if (st.kernel != nullptr && !st.kernel->variant().empty()) ++plan_.stats.variant_steps[std::string(st.kernel->variant())];
     if (st.kind == StepKind::kCopy) ++plan_.stats.num_copy_steps;
   }
   return OkStatus();

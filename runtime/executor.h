@@ -69,6 +69,7 @@ struct PlanStats {
   int num_reorder_steps = 0;
   int num_copy_steps = 0;
   int num_nchw_to_nhwc_steps = 0;  // reorder steps the executor runs itself (runtime/nchw_to_nhwc.h)
+  std::map<std::string, int> variant_steps;  // kernel steps by Kernel::variant(), when not ""
   int num_folded_ops = 0;     // ops computed once at prepare time (all inputs constant)
   int num_alias_values = 0;   // outputs that are views of their input (reshape & co.)
   size_t arena_bytes = 0;     // planned arena

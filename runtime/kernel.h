@@ -134,6 +134,9 @@ class Kernel {
   // Called once after the executor has bound every memory to its buffer (before the first Run).
   virtual void Bind() {}
   virtual Status Run(RunContext& ctx) = 0;
+  // The implementation this kernel chose when it is not the op's usual one (e.g. "dw_conv_u8"), else "".
+  // Counted in PlanStats::variant_steps.
+  virtual std::string_view variant() const { return {}; }
 };
 
 // A second descriptor over another memory's buffer (e.g. an output seen as 3-D by a primitive); call

@@ -1,12 +1,19 @@
 // conv2d, depthwise_conv2d (grouped convolution) and conv2d_transpose, FP32 and INT8, as one oneDNN
 // primitive each with the bias, the residual sum and the activation fused as post-ops. Weights are
 // reordered (and for INT8 quantized per output channel) once, into the primitive's preferred layout.
+// Under the tuned policy, INT8 depthwise convolutions of u8 activations that DwConvU8 handles run on it
+// instead (runtime/kernels/dw_conv_u8.h).
+#include <algorithm>
 #include <cmath>
+#include <memory>
+#include <optional>
+#include <utility>
 
 #include "ir/op_kinds.h"
 #include "runtime/kernel_registry.h"
 #include "runtime/kernels/common.h"
 #include "runtime/kernels/conv_impl.h"
+#include "runtime/kernels/dw_conv_u8.h"
 #include "runtime/kernels/int8_scales.h"
 #include "runtime/kernels/register.h"
 #include "runtime/kernels/training_rounding.h"
@@ -26,6 +33,41 @@ struct ConvParams {
   std::vector<int64_t> strides, dilations;
   Padding2D pad;
 };
+
+// A conv's bias in accumulator units: a float32 Bias times units[c] (INT8: s_in * s_w[c]; FP32: 1), an
+// int32 Bias (already in those units) as is.
+StatusOr<std::vector<float>> AccumulatorBias(const ir::Op& op, const ir::Tensor& bias, const std::vector<double>& units) {
+  std::vector<float> out(units.size());
+  for (size_t c = 0; c < out.size(); ++c) {
+    double v;
+    if (bias.dtype() == ir::DataType::kFP32) {
+      v = bias.data<float>()[c] * units[c];
+    } else if (bias.dtype() == ir::DataType::kInt32) {
+      v = bias.data<int32_t>()[c];
+    } else {
+      return InvalidModel(op.DebugName(), ": Bias must be float32 or int32");
+    }
+    out[c] = static_cast<float>(v);
+  }
+  return out;
+}
+
+// Accumulator units per output channel: s_in * s_w[c] for INT8 (empty scales: FP32, units of 1).
+std::vector<double> AccumulatorUnits(int64_t channels, float s_in, const std::vector<float>& w_scales) {
+  std::vector<double> u(static_cast<size_t>(channels), 1.0);
+  for (size_t c = 0; c < w_scales.size() && c < u.size(); ++c) u[c] = static_cast<double>(s_in) * w_scales[c];
+  return u;
+}
+
+// The clamp an activation applies to a scaled INT8 result, when it is one: none, relu or relu6/clip.
+std::optional<std::pair<float, float>> ActivationBounds(const Activation& act) {
+  if (act.empty()) return std::make_pair(-INFINITY, INFINITY);
+  if (act.steps.size() != 1 || !act.commutes_with_scale) return std::nullopt;
+  const EltwiseStep& e = act.steps[0];
+  if (e.alg == algorithm::eltwise_relu && e.alpha == 0.f) return std::make_pair(0.f, INFINITY);
+  if (e.alg == algorithm::eltwise_clip) return std::make_pair(e.alpha, e.beta);
+  return std::nullopt;
+}
 
 class ConvKernel : public Kernel {
  public:
@@ -65,7 +107,15 @@ class ConvKernel : public Kernel {
     return PrepareConv(ctx, *in, *filter, p);
   }
 
-  Status Run(RunContext& ctx) override { return ExecutePrimitive(call_, ctx, *op_); }
+  Status Run(RunContext& ctx) override {
+    if (dw_) {
+      dw_->Run(DataOf<const uint8_t>(dw_src_), dw_dst_.get_data_handle());
+      return OkStatus();
+    }
+    return ExecutePrimitive(call_, ctx, *op_);
+  }
+
+  std::string_view variant() const override { return dw_ ? "dw_conv_u8" : ""; }
 
  private:
   Status PrepareConv(PrepareContext& ctx, const ValueInfo& in, const ir::Tensor& filter, ConvParams& p) {
@@ -138,6 +188,12 @@ class ConvKernel : public Kernel {
     }
     if (!int8 && weights_int8) return InvalidModel(op.DebugName(), ": INT8 Filter in an FP32 conv");
 
+    if (int8 && src_dt == dt::u8 && residual == nullptr && !rounding.any() &&
+        ctx.conv_impl_policy() == ConvImplPolicy::kTuned) {
+      Q2I_ASSIGN_OR_RETURN(bool done, TryPrepareDwConvU8(ctx, filter, p, act, s_in, w_scales, out_scales, dst_dt));
+      if (done) return OkStatus();
+    }
+
     // Descriptors.
     const memory::dims src_dims = {p.n, p.c, p.h, p.w};
     const memory::dims dst_dims = {p.n, p.oc, p.oh, p.ow};
@@ -209,20 +265,10 @@ class ConvKernel : public Kernel {
       const ir::Tensor* bias = ctx.InputConstant("Bias");
       if (bias != nullptr || int8) {
         if (bias == nullptr) return Unsupported(op.DebugName(), ": an INT8 conv needs a constant Bias");
+        Q2I_ASSIGN_OR_RETURN(std::vector<float> values,
+                             AccumulatorBias(op, *bias, AccumulatorUnits(p.oc, s_in, int8 ? w_scales : std::vector<float>{})));
         memory b = ctx.NewOwnedMemory(bias_md);
-        float* bd = DataOf<float>(b);
-        for (int64_t c = 0; c < p.oc; ++c) {
-          double v;
-          if (bias->dtype() == ir::DataType::kFP32) {
-            v = bias->data<float>()[c];
-            if (int8) v *= static_cast<double>(s_in) * w_scales[static_cast<size_t>(c)];
-          } else if (bias->dtype() == ir::DataType::kInt32) {
-            v = bias->data<int32_t>()[c];  // already in the accumulator domain
-          } else {
-            return InvalidModel(op.DebugName(), ": Bias must be float32 or int32");
-          }
-          bd[c] = static_cast<float>(v);
-        }
+        std::copy(values.begin(), values.end(), DataOf<float>(b));
         args.emplace_back(DNNL_ARG_BIAS, b);
       } else {
         Q2I_ASSIGN_OR_RETURN(memory b, ctx.InputMemoryAs("Bias", 0, memory::desc({p.oc}, dt::f32, tag::x)));
@@ -241,6 +287,57 @@ class ConvKernel : public Kernel {
     args.emplace_back(DNNL_ARG_DST, dst);
     call_ = PrimitiveCall(dnnl::convolution_forward(pd), std::move(args));
     return OkStatus();
+  }
+
+  // Sets up DwConvU8 when it handles this depthwise conv (u8 input, no residual or training rounding,
+  // checked by the caller); false leaves the op to oneDNN.
+  StatusOr<bool> TryPrepareDwConvU8(PrepareContext& ctx, const ir::Tensor& filter, const ConvParams& p,
+                                    const Activation& act, float s_in, const std::vector<float>& w_scales,
+                                    const std::vector<float>& out_scales, dt dst_dt) {
+    const ir::Op& op = *op_;
+    const std::optional<std::pair<float, float>> bounds = ActivationBounds(act);
+    if (p.groups != p.c || p.oc != p.c || !bounds) return false;
+    DwConvU8Shape s;
+    s.n = p.n;
+    s.c = p.c;
+    s.h = p.h;
+    s.w = p.w;
+    s.oh = p.oh;
+    s.ow = p.ow;
+    s.kh = p.kh;
+    s.kw = p.kw;
+    s.stride_h = p.strides[0];
+    s.stride_w = p.strides[1];
+    s.dilation_h = p.dilations[0];
+    s.dilation_w = p.dilations[1];
+    s.pad_top = p.pad.top;
+    s.pad_left = p.pad.left;
+    if (!DwConvU8Supports(s)) return false;
+    DwConvU8Epilogue e;
+    if (ctx.FindInput("Bias") != nullptr) {
+      const ir::Tensor* bias = ctx.InputConstant("Bias");
+      if (bias == nullptr) return Unsupported(op.DebugName(), ": an INT8 conv needs a constant Bias");
+      if (bias->numel() != p.oc) {
+        return InvalidModel(op.DebugName(), ": Bias has ", bias->numel(), " values for ", p.oc, " output channels");
+      }
+      Q2I_ASSIGN_OR_RETURN(e.bias, AccumulatorBias(op, *bias, AccumulatorUnits(p.oc, s_in, w_scales)));
+    }
+    e.scale = out_scales;
+    e.lo = bounds->first;
+    e.hi = bounds->second;
+    e.dst = dst_dt;
+    ir::Tensor quantized;
+    const ir::Tensor* wt = &filter;
+    if (filter.dtype() != ir::DataType::kInt8) {
+      Q2I_ASSIGN_OR_RETURN(std::vector<double> sw, PositiveScalesD(op, "Scale_weights", static_cast<size_t>(p.oc)));
+      quantized = QuantizeWeightsS8(filter, p.oc, filter.numel() / p.oc, sw);
+      wt = &quantized;
+    }
+    Q2I_ASSIGN_OR_RETURN(dw_src_, ctx.InputMemoryAs("Input", 0, memory::desc({p.n, p.c, p.h, p.w}, dt::u8, tag::nhwc)));
+    Q2I_ASSIGN_OR_RETURN(dw_dst_, ctx.DefineOutput("Output", 0, FromDnnlType(dst_dt), {p.n, p.oc, p.oh, p.ow},
+                                                   memory::desc({p.n, p.oc, p.oh, p.ow}, dst_dt, tag::nhwc)));
+    dw_ = std::make_unique<DwConvU8>(s, wt->data<int8_t>(), std::move(e), ctx.num_threads());
+    return true;
   }
 
   Status PrepareDeconv(PrepareContext& ctx, const ValueInfo& in, const ir::Tensor& filter, ConvParams& p) {
@@ -338,6 +435,8 @@ class ConvKernel : public Kernel {
   bool transpose_;
   const ir::Op* op_ = nullptr;
   PrimitiveCall call_;
+  std::unique_ptr<DwConvU8> dw_;  // set instead of call_ for the depthwise u8 kernel
+  memory dw_src_, dw_dst_;
 };
 
 }  // namespace

@@ -111,6 +111,7 @@ struct Int8ConvCase {
   bool prequantized = false;
   int groups = 1;
   float pre_residual = 0, pre_activation = 0;  // Scale_pre_residual / Scale_pre_activation (0: absent)
+  int64_t depthwise = 0;  // > 0: a depthwise conv of this many channels (groups = in = out channels)
 };
 
 // A signed 8-bit quantizer of scale s: the integer, and the value it stands for.
@@ -140,10 +141,11 @@ TEST_P(Int8ConvTest, MatchesReference) {
 }
 
 void CheckInt8Conv(const Int8ConvCase& c, int64_t hw) {
-  const int64_t ic = 16, oc = 32;
+  const int64_t ic = c.depthwise > 0 ? c.depthwise : 16, oc = c.depthwise > 0 ? c.depthwise : 32;
+  const int64_t groups = c.depthwise > 0 ? c.depthwise : c.groups;
   const float s_in = 30.f, s_out = 12.f, s_res = 25.f;
   ir::Tensor xq = RandomQ({2, ic, hw, hw}, c.in_type, 211);
-  ir::Tensor w = RandomTensor({oc, ic / c.groups, 3, 3}, 212, -0.5f, 0.5f);
+  ir::Tensor w = RandomTensor({oc, ic / groups, 3, 3}, 212, -0.5f, 0.5f);
   ir::Tensor b = RandomTensor({oc}, 213);
   std::vector<float> sw(oc);
   std::vector<double> swd(oc);
@@ -170,7 +172,7 @@ void CheckInt8Conv(const Int8ConvCase& c, int64_t hw) {
   }
   ref::Conv2dParams p;
   p.pad_t = p.pad_b = p.pad_l = p.pad_r = 1;
-  p.groups = c.groups;
+  p.groups = groups;
   ir::Tensor real = ref::Conv2d(Dequant(xq, s_in), wdq, &bdq, p);
   ir::Tensor resq;
   if (c.pre_residual > 0) real = FakeQuant(real, c.pre_residual);
@@ -186,7 +188,7 @@ void CheckInt8Conv(const Int8ConvCase& c, int64_t hw) {
   if (c.act == "sigmoid") real = ref::Unary(real, "sigmoid");
 
   ir::ProgramBuilder::Attrs attrs = {{"paddings", Attribute::Ints({1, 1})},
-                                     {"groups", Attribute::Int(c.groups)},
+                                     {"groups", Attribute::Int(groups)},
                                      {"mkldnn_data_type", Attribute::String("int8")},
                                      {"Scale_in", Attribute::Float(s_in)},
                                      {"Scale_weights", Floats(sw)},
@@ -241,7 +243,14 @@ INSTANTIATE_TEST_SUITE_P(
                       Int8ConvCase{DataType::kInt8, DataType::kInt8, "", true, false, false, 1, 6.f, 30.f},
                       Int8ConvCase{DataType::kUInt8, DataType::kUInt8, "relu6", true, false, false, 1, 9.f, 7.f},
                       Int8ConvCase{DataType::kUInt8, DataType::kUInt8, "relu6", true, false, false, 1, 9.f, 0},
-                      Int8ConvCase{DataType::kUInt8, DataType::kFP32, "", true, true, false, 1, 9.f, 7.f}));
+                      Int8ConvCase{DataType::kUInt8, DataType::kFP32, "", true, true, false, 1, 9.f, 7.f},
+                      // Depthwise: u8 inputs run on DwConvU8 (blocks of 64, 32 and 16 channels), s8 on oneDNN.
+                      Int8ConvCase{DataType::kUInt8, DataType::kUInt8, "relu6", false, false, false, 1, 0, 0, 64},
+                      Int8ConvCase{DataType::kUInt8, DataType::kInt8, "", false, false, false, 1, 0, 0, 32},
+                      Int8ConvCase{DataType::kUInt8, DataType::kFP32, "relu", false, true, false, 1, 0, 0, 16},
+                      Int8ConvCase{DataType::kUInt8, DataType::kUInt8, "relu", false, false, true, 1, 0, 0, 48},
+                      Int8ConvCase{DataType::kUInt8, DataType::kFP32, "", false, true, false, 1, 0, 0, 64},
+                      Int8ConvCase{DataType::kInt8, DataType::kInt8, "relu", false, false, false, 1, 0, 0, 32}));
 
 // The training-rounding attributes are refused where the kernel cannot honour them.
 TEST(Int8ConvTest, TrainingRoundingErrorsNameTheOp) {

@@ -1,0 +1,295 @@
+// The depthwise u8 kernel (runtime/kernels/dw_conv_u8.h) against a plain loop that applies the same
+// formula, and against oneDNN's own depthwise INT8 convolution built with the same attributes.
+#include "runtime/kernels/dw_conv_u8.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "runtime/executor.h"
+#include "tests/runtime/op_test_util.h"
+
+namespace q2i::testing {
+namespace {
+
+using dnnl::memory;
+using dt = memory::data_type;
+using tag = memory::format_tag;
+using runtime::kernels::DwConvU8;
+using runtime::kernels::DwConvU8Epilogue;
+using runtime::kernels::DwConvU8Shape;
+
+struct DwCase {
+  int64_t n, c, h, w, kh, kw, stride, dilation, pad_t, pad_b, pad_l, pad_r;
+  dt out;
+  float lo, hi;  // activation bounds after scaling
+  bool bias;
+};
+
+DwConvU8Shape ShapeOf(const DwCase& k) {
+  DwConvU8Shape s;
+  s.n = k.n;
+  s.c = k.c;
+  s.h = k.h;
+  s.w = k.w;
+  s.kh = k.kh;
+  s.kw = k.kw;
+  s.stride_h = s.stride_w = k.stride;
+  s.dilation_h = s.dilation_w = k.dilation;
+  s.pad_top = k.pad_t;
+  s.pad_left = k.pad_l;
+  s.oh = (k.h + k.pad_t + k.pad_b - ((k.kh - 1) * k.dilation + 1)) / k.stride + 1;
+  s.ow = (k.w + k.pad_l + k.pad_r - ((k.kw - 1) * k.dilation + 1)) / k.stride + 1;
+  return s;
+}
+
+struct DwData {
+  std::vector<uint8_t> src;
+  std::vector<int8_t> weights;  // [c][kh][kw]
+  DwConvU8Epilogue epilogue;
+};
+
+DwData MakeData(const DwCase& k, uint32_t seed) {
+  std::mt19937 g(seed);
+  DwData d;
+  d.src.resize(static_cast<size_t>(k.n * k.h * k.w * k.c));
+  for (auto& v : d.src) v = static_cast<uint8_t>(g() % 256);
+  d.weights.resize(static_cast<size_t>(k.c * k.kh * k.kw));
+  for (auto& v : d.weights) v = static_cast<int8_t>(static_cast<int>(g() % 255) - 127);
+  std::uniform_real_distribution<float> scale(0.002f, 0.02f), bias(-3000.f, 3000.f);
+  for (int64_t c = 0; c < k.c; ++c) {
+    d.epilogue.scale.push_back(scale(g));
+    if (k.bias) d.epilogue.bias.push_back(std::nearbyint(bias(g)));
+  }
+  d.epilogue.lo = k.lo;
+  d.epilogue.hi = k.hi;
+  d.epilogue.dst = k.out;
+  return d;
+}
+
+// The kernel's contract, one value at a time.
+std::vector<float> Reference(const DwCase& k, const DwData& d) {
+  const DwConvU8Shape s = ShapeOf(k);
+  std::vector<float> out;
+  for (int64_t n = 0; n < s.n; ++n) {
+    for (int64_t oy = 0; oy < s.oh; ++oy) {
+      for (int64_t ox = 0; ox < s.ow; ++ox) {
+        for (int64_t c = 0; c < s.c; ++c) {
+          int32_t acc = 0;
+          for (int64_t ky = 0; ky < s.kh; ++ky) {
+            for (int64_t kx = 0; kx < s.kw; ++kx) {
+              const int64_t iy = oy * k.stride - k.pad_t + ky * k.dilation, ix = ox * k.stride - k.pad_l + kx * k.dilation;
+              if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w) continue;
+              acc += d.src[static_cast<size_t>(((n * s.h + iy) * s.w + ix) * s.c + c)] *
+                     d.weights[static_cast<size_t>((c * s.kh + ky) * s.kw + kx)];
+            }
+          }
+          const size_t ci = static_cast<size_t>(c);
+          float f = (static_cast<float>(acc) + (k.bias ? d.epilogue.bias[ci] : 0.f)) * d.epilogue.scale[ci];
+          f = std::min(std::max(f, k.lo), k.hi);
+          if (k.out != dt::f32) {
+            const float a = k.out == dt::u8 ? 0.f : -128.f, b = k.out == dt::u8 ? 255.f : 127.f;
+            f = std::clamp(std::nearbyint(f), a, b);
+          }
+          out.push_back(f);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<float> RunKernel(const DwCase& k, const DwData& d, int threads) {
+  const DwConvU8Shape s = ShapeOf(k);
+  DwConvU8 kernel(s, d.weights.data(), d.epilogue, threads);
+  const size_t count = static_cast<size_t>(s.n * s.oh * s.ow * s.c);
+  std::vector<float> out(count);
+  if (k.out == dt::f32) {
+    kernel.Run(d.src.data(), out.data());
+  } else if (k.out == dt::u8) {
+    std::vector<uint8_t> q(count);
+    kernel.Run(d.src.data(), q.data());
+    std::copy(q.begin(), q.end(), out.begin());
+  } else {
+    std::vector<int8_t> q(count);
+    kernel.Run(d.src.data(), q.data());
+    std::copy(q.begin(), q.end(), out.begin());
+  }
+  return out;
+}
+
+const float kInf = INFINITY;
+
+std::vector<DwCase> Cases() {
+  return {
+      // MobileNetV1's shapes, scaled down: 3x3 stride 1 and 2, relu6 bound, u8 out.
+      {1, 32, 13, 11, 3, 3, 1, 1, 1, 1, 1, 1, dt::u8, 0.f, 90.f, true},
+      {2, 64, 12, 10, 3, 3, 2, 1, 1, 1, 1, 1, dt::u8, 0.f, 200.f, true},
+      {1, 128, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, dt::u8, 0.f, kInf, true},
+      // Remainder blocks of 16 channels, s8 and f32 outputs, no bias, no activation.
+      {1, 48, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1, dt::s8, -kInf, kInf, false},
+      {3, 16, 5, 6, 3, 3, 1, 1, 1, 1, 1, 1, dt::f32, -kInf, kInf, true},
+      {1, 96, 8, 8, 3, 3, 2, 1, 0, 1, 0, 1, dt::f32, 0.f, kInf, true},  // Paddle's SAME padding at stride 2
+      // Other filters: 5 rows x 4 columns, 1x1, 2x2 with no padding, dilation 2 and 3.
+      {1, 32, 11, 10, 5, 4, 1, 1, 2, 2, 2, 1, dt::u8, 0.f, kInf, true},
+      {1, 32, 4, 5, 1, 1, 1, 1, 0, 0, 0, 0, dt::s8, -kInf, kInf, true},
+      {2, 32, 6, 6, 2, 2, 2, 1, 0, 0, 0, 0, dt::u8, 0.f, kInf, true},
+      {1, 64, 12, 12, 3, 3, 1, 2, 2, 2, 2, 2, dt::s8, -50.f, 50.f, true},
+      {1, 16, 15, 14, 3, 3, 2, 3, 3, 3, 3, 3, dt::u8, 0.f, kInf, true},
+      // A 1x1 image: every tap but the centre is padding.
+      {1, 64, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, dt::u8, 0.f, kInf, true},
+  };
+}
+
+TEST(DwConvU8Test, MatchesReferenceLoop) {
+  if (!runtime::kernels::CpuHasAvx512VnniVbmi()) GTEST_SKIP() << "no AVX-512 VNNI/VBMI: convolutions stay with oneDNN";
+  uint32_t seed = 500;
+  for (const DwCase& k : Cases()) {
+    const DwData d = MakeData(k, seed++);
+    const std::vector<float> want = Reference(k, d);
+    for (int threads : {1, 2, 3}) {
+      SCOPED_TRACE("c=" + std::to_string(k.c) + " " + std::to_string(k.kh) + "x" + std::to_string(k.kw) + " stride " +
+                   std::to_string(k.stride) + " dilation " + std::to_string(k.dilation) + " threads " +
+                   std::to_string(threads));
+      const std::vector<float> got = RunKernel(k, d, threads);
+      ASSERT_EQ(got.size(), want.size());
+      int bad = 0;
+      for (size_t i = 0; i < got.size(); ++i) {
+        const float tol = k.out == dt::f32 ? 1e-5f * std::max(1.f, std::fabs(want[i])) : 0.f;
+        if (std::fabs(got[i] - want[i]) > tol && bad++ < 5) ADD_FAILURE() << "[" << i << "] " << got[i] << " vs " << want[i];
+      }
+      EXPECT_EQ(bad, 0);
+    }
+  }
+}
+
+TEST(DwConvU8Test, RefusesWhatItDoesNotHandle) {
+  DwCase ok{1, 32, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, dt::u8, 0.f, kInf, true};
+  EXPECT_EQ(runtime::kernels::DwConvU8Supports(ShapeOf(ok)), runtime::kernels::CpuHasAvx512VnniVbmi());
+  DwConvU8Shape s = ShapeOf(ok);
+  s.c = 24;  // not a multiple of 16
+  EXPECT_FALSE(runtime::kernels::DwConvU8Supports(s));
+  s = ShapeOf(ok);
+  s.kw = 5;  // wider than one tap quad
+  EXPECT_FALSE(runtime::kernels::DwConvU8Supports(s));
+  s = ShapeOf(ok);
+  s.kh = 8;
+  EXPECT_FALSE(runtime::kernels::DwConvU8Supports(s));
+  s = ShapeOf(ok);
+  s.dilation_h = 5;
+  EXPECT_FALSE(runtime::kernels::DwConvU8Supports(s));
+}
+
+// oneDNN's depthwise convolution with the same output scales, bias and clip gives the same values (at
+// most one quantum apart, where float rounding of the scaled sum differs).
+TEST(DwConvU8Test, AgreesWithOneDnn) {
+  if (!runtime::kernels::CpuHasAvx512VnniVbmi()) GTEST_SKIP() << "no AVX-512 VNNI/VBMI: convolutions stay with oneDNN";
+  dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  dnnl::stream stream(engine);
+  uint32_t seed = 900;
+  for (const DwCase& k : Cases()) {
+    const DwData d = MakeData(k, seed++);
+    const DwConvU8Shape s = ShapeOf(k);
+    const memory::desc src_md({s.n, s.c, s.h, s.w}, dt::u8, tag::nhwc);
+    const memory::desc dst_md({s.n, s.c, s.oh, s.ow}, k.out, tag::nhwc);
+    const memory::desc w_md({s.c, 1, 1, s.kh, s.kw}, dt::s8, tag::goihw);
+    const memory::desc b_md({s.c}, dt::f32, tag::x);
+    dnnl::primitive_attr attr;
+    attr.set_output_scales(1 << 1, d.epilogue.scale);
+    dnnl::post_ops ops;
+    if (k.lo != -kInf || k.hi != kInf) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, k.lo, k.hi);
+    attr.set_post_ops(ops);
+    const memory::dims strides = {k.stride, k.stride}, dil = {k.dilation - 1, k.dilation - 1};
+    const memory::dims pad_l = {k.pad_t, k.pad_l}, pad_r = {k.pad_b, k.pad_r};
+    auto desc = k.bias ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
+                                                         dnnl::algorithm::convolution_direct, src_md, w_md, b_md,
+                                                         dst_md, strides, dil, pad_l, pad_r)
+                       : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
+                                                         dnnl::algorithm::convolution_direct, src_md, w_md, dst_md,
+                                                         strides, dil, pad_l, pad_r);
+    dnnl::convolution_forward::primitive_desc pd(desc, attr, engine);
+    memory src(src_md, engine, const_cast<uint8_t*>(d.src.data()));
+    memory w(w_md, engine, const_cast<int8_t*>(d.weights.data()));
+    std::vector<float> bias = d.epilogue.bias;
+    memory b(b_md, engine, k.bias ? bias.data() : nullptr);
+    memory dst(dst_md, engine);
+    std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, dst}};
+    if (k.bias) args[DNNL_ARG_BIAS] = b;
+    dnnl::convolution_forward(pd).execute(stream, args);
+    stream.wait();
+    const std::vector<float> got = RunKernel(k, d, 1);
+    int off = 0;
+    for (size_t i = 0; i < got.size(); ++i) {
+      float theirs;
+      if (k.out == dt::f32) {
+        theirs = static_cast<float*>(dst.get_data_handle())[i];
+      } else if (k.out == dt::u8) {
+        theirs = static_cast<uint8_t*>(dst.get_data_handle())[i];
+      } else {
+        theirs = static_cast<int8_t*>(dst.get_data_handle())[i];
+      }
+      const float tol = k.out == dt::f32 ? 1e-4f * std::max(1.f, std::fabs(theirs)) : 1.f;
+      EXPECT_LE(std::fabs(got[i] - theirs), tol) << "c=" << k.c << " [" << i << "]";
+      if (got[i] != theirs) ++off;
+    }
+    EXPECT_LE(off, static_cast<int>(got.size() / 100)) << "c=" << k.c << ": values one quantum apart";
+  }
+}
+
+// Through the executor: a MobileNet-style INT8 depthwise conv (u8 in, relu6, u8 out) runs on the kernel
+// under the tuned policy and on oneDNN under the library policy, and the two agree within one quantum
+// (the reference comparison of both is Int8ConvTest's depthwise cases).
+TEST(DwConvU8Test, ExecutorRunsInt8DepthwiseConvsOnIt) {
+  const int64_t c = 64;
+  std::mt19937 g(77);
+  ir::Tensor x(ir::DataType::kUInt8, {2, c, 15, 15});
+  for (int64_t i = 0; i < x.numel(); ++i) x.data<uint8_t>()[i] = static_cast<uint8_t>(g() % 256);
+  ir::Tensor w(ir::DataType::kFP32, {c, 1, 3, 3}), b(ir::DataType::kFP32, {c});
+  std::uniform_real_distribution<float> u(-0.5f, 0.5f);
+  for (int64_t i = 0; i < w.numel(); ++i) w.data<float>()[i] = u(g);
+  for (int64_t i = 0; i < c; ++i) b.data<float>()[i] = u(g);
+  const ir::ProgramBuilder::Attrs attrs = {{"paddings", ir::Attribute::Ints({1, 1})},
+                                           {"strides", ir::Attribute::Ints({2, 2})},
+                                           {"groups", ir::Attribute::Int(c)},
+                                           {"mkldnn_data_type", ir::Attribute::String("int8")},
+                                           {"Scale_in", ir::Attribute::Float(40.f)},
+                                           {"Scale_weights", ir::Attribute::Floats({250.f})},
+                                           {"Scale_out", ir::Attribute::Float(30.f)},
+                                           {"fuse_activation", ir::Attribute::String("relu6")},
+                                           {"fuse_alpha", ir::Attribute::Float(6.f)}};
+  const ir::Program p = BuildProgram({{"x", x}}, {{"w", w}, {"b", b}},
+                                     {{"depthwise_conv2d", {{"Input", {"x"}}, {"Filter", {"w"}}, {"Bias", {"b"}}},
+                                       {{"Output", {"y"}}}, attrs}},
+                                     {"y"}, {{"y", ir::DataType::kUInt8}});
+  std::vector<ir::Tensor> outputs;
+  std::vector<int> reorders;
+  for (runtime::ConvImplPolicy policy : {runtime::ConvImplPolicy::kTuned, runtime::ConvImplPolicy::kLibraryDefault}) {
+    auto exec = runtime::Executor::Create(p, {.num_threads = 2, .conv_impl = policy});
+    ASSERT_TRUE(exec.ok()) << exec.status().ToString();
+    auto out = (*exec)->Run({x});
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    auto stats = (*exec)->CurrentPlanStats();
+    ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+    const bool ours = policy == runtime::ConvImplPolicy::kTuned && runtime::kernels::CpuHasAvx512VnniVbmi();
+    EXPECT_EQ(stats->variant_steps.count("dw_conv_u8") ? stats->variant_steps.at("dw_conv_u8") : 0, ours ? 1 : 0);
+    reorders.push_back(stats->num_reorder_steps);
+    outputs.push_back((*out)[0]);
+  }
+  EXPECT_EQ(reorders[0], reorders[1]) << "the kernel's NHWC layouts cost no extra reorder";
+  ASSERT_EQ(outputs[0].dims(), (std::vector<int64_t>{2, c, 8, 8}));
+  ASSERT_EQ(outputs[0].dtype(), ir::DataType::kUInt8);
+  int off = 0;
+  for (int64_t i = 0; i < outputs[0].numel(); ++i) {
+    const int a = outputs[0].data<uint8_t>()[i], e = outputs[1].data<uint8_t>()[i];
+    EXPECT_LE(std::abs(a - e), 1) << "[" << i << "]";
+    off += a != e;
+  }
+  EXPECT_LE(off, outputs[0].numel() / 100);
+}
+
+}  // namespace
+}  // namespace q2i::testing
