@@ -60,8 +60,10 @@ class DwConvU8 {
   DwConvU8Epilogue e_;
   int64_t block_ = 16;        // channels per work item: 64, 32 or 16
   int64_t ring_rows_ = 1;     // rewritten rows kept per thread
-  int64_t row_bytes_ = 0;     // one rewritten row of one block: ow * block * 4
-  int64_t row_chunks_ = 1;    // output rows split this many ways (threads at small batch)
+  int64_t tile_w_ = 1;        // output columns per work item
+  int64_t tiles_ = 1;         // column tiles per row
+  int64_t row_bytes_ = 0;     // one rewritten row of one tile: tile_w_ * block * 4
+  int64_t row_chunks_ = 1;    // bands of output rows per image (threads at small batch)
   int num_threads_ = 1;
   std::vector<int8_t> packed_;            // [kh][c in quad order][4 taps]
   std::vector<float> bias_;               // [c] in quad order (zeros when none)
