@@ -140,6 +140,9 @@ std::vector<DwCase> Cases() {
       {2, 32, 6, 6, 2, 2, 2, 1, 0, 0, 0, 0, dt::u8, 0.f, kInf, true},
       {1, 64, 12, 12, 3, 3, 1, 2, 2, 2, 2, 2, dt::s8, -50.f, 50.f, true},
       {1, 16, 15, 14, 3, 3, 2, 3, 3, 3, 3, 3, dt::u8, 0.f, kInf, true},
+      // Rows too wide for one thread's ring: 7 rows x 100 columns x 64 channels run in column tiles.
+      {1, 64, 9, 100, 7, 3, 1, 1, 3, 3, 1, 1, dt::u8, 0.f, kInf, true},
+      {2, 32, 5, 300, 3, 2, 2, 1, 1, 1, 0, 1, dt::s8, -kInf, kInf, true},
       // A 1x1 image: every tap but the centre is padding.
       {1, 64, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, dt::u8, 0.f, kInf, true},
   };
