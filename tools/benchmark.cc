@@ -186,8 +186,16 @@ int main(int argc, char** argv) {
     std::printf("int8_library_ms=%.3f speedup_library=%.2f tuned_gain=%.3f (int8_library / int8)\n", l, f / l, l / q);
   }
   if (FLAGS_profile) {
-    std::cout << "--- fp32 profile\n" << fp32.exec->profile().ToString();
-    std::cout << "--- int8 profile\n" << int8.exec->profile().ToString();
+    for (const Model* m : {&fp32, &int8}) {
+      std::cout << "--- " << m->name << " profile\n" << m->exec->profile().ToString();
+      // Kernels that chose an implementation other than their op's usual one (e.g. dw_conv_u8).
+      auto stats = m->exec->CurrentPlanStats();
+      if (!stats.ok()) return Fail(stats.status());
+      std::cout << "kernel variants:";
+      if (stats->variant_steps.empty()) std::cout << " none";
+      for (const auto& [name, count] : stats->variant_steps) std::cout << " " << name << "=" << count;
+      std::cout << "\n";
+    }
   }
   if (FLAGS_floor) {
     auto ff = PrintFloor(fp32, f);

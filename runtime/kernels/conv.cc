@@ -1,8 +1,8 @@
 // conv2d, depthwise_conv2d (grouped convolution) and conv2d_transpose, FP32 and INT8, as one oneDNN
 // primitive each with the bias, the residual sum and the activation fused as post-ops. Weights are
 // reordered (and for INT8 quantized per output channel) once, into the primitive's preferred layout.
-// Under the tuned policy, INT8 depthwise convolutions of u8 activations that DwConvU8 handles run on it
-// instead (runtime/kernels/dw_conv_u8.h).
+// Under the tuned policy, INT8 depthwise convolutions of u8 activations run on DwConvU8 instead where it
+// is the faster kernel (runtime/kernels/dw_conv_u8.h).
 #include <algorithm>
 #include <cmath>
 #include <memory>
@@ -312,7 +312,7 @@ class ConvKernel : public Kernel {
     s.dilation_w = p.dilations[1];
     s.pad_top = p.pad.top;
     s.pad_left = p.pad.left;
-    if (!DwConvU8Supports(s)) return false;
+    if (!DwConvU8Preferred(s)) return false;
     DwConvU8Epilogue e;
     if (ctx.FindInput("Bias") != nullptr) {
       const ir::Tensor* bias = ctx.InputConstant("Bias");

@@ -291,6 +291,12 @@ bool DwConvU8Supports(const DwConvU8Shape& s) {
          s.pad_top >= 0 && s.pad_left >= 0 && CpuHasAvx512VnniVbmi();
 }
 
+bool DwConvU8Preferred(const DwConvU8Shape& s) {
+  if (!DwConvU8Supports(s)) return false;
+  if (s.c % 64 == 0) return true;
+  return s.c % 32 == 0 && s.stride_w == 1;
+}
+
 DwConvU8::DwConvU8(const DwConvU8Shape& shape, const int8_t* weights, DwConvU8Epilogue epilogue, int num_threads)
     : s_(shape), e_(std::move(epilogue)), num_threads_(std::max(1, num_threads)) {
   Q2I_CHECK(DwConvU8Supports(s_));

@@ -44,6 +44,12 @@ bool CpuHasAvx512VnniVbmi();
 // dilations at most 4, and a CPU with AVX-512 VNNI.
 bool DwConvU8Supports(const DwConvU8Shape& s);
 
+// Whether the kernel beats oneDNN's depthwise kernel on this shape (the tuned policy's rule). Timed alone
+// on the benchmark machine (bench/README.md, "Depthwise INT8"): blocks of 64 channels 1.2-1.7x faster at
+// stride 1 and 0.9-1.2x at stride 2; blocks of 32 channels 1.1-1.5x at stride 1 but 0.75-0.8x at
+// stride 2; blocks of 16 channels (channel counts not a multiple of 32) 0.6-0.8x.
+bool DwConvU8Preferred(const DwConvU8Shape& s);
+
 class DwConvU8 {
  public:
   // `weights`: s8, [c][kh][kw] (Paddle's [C, 1, kh, kw] filter). `num_threads`: the most OpenMP threads

@@ -170,6 +170,20 @@ TEST(DwConvU8Test, MatchesReferenceLoop) {
   }
 }
 
+TEST(DwConvU8Test, PreferredOnlyWhereItWasMeasuredFaster) {
+  if (!runtime::kernels::CpuHasAvx512VnniVbmi()) GTEST_SKIP() << "no AVX-512 VNNI/VBMI: convolutions stay with oneDNN";
+  DwConvU8Shape s = ShapeOf({1, 128, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, dt::u8, 0.f, kInf, true});
+  EXPECT_TRUE(runtime::kernels::DwConvU8Preferred(s));
+  s = ShapeOf({1, 128, 56, 56, 3, 3, 2, 1, 1, 1, 1, 1, dt::u8, 0.f, kInf, true});
+  EXPECT_TRUE(runtime::kernels::DwConvU8Preferred(s)) << "64-channel blocks at stride 2";
+  s = ShapeOf({1, 32, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, dt::u8, 0.f, kInf, true});
+  EXPECT_TRUE(runtime::kernels::DwConvU8Preferred(s));
+  s = ShapeOf({1, 32, 56, 56, 3, 3, 2, 1, 1, 1, 1, 1, dt::u8, 0.f, kInf, true});
+  EXPECT_FALSE(runtime::kernels::DwConvU8Preferred(s)) << "32-channel blocks at stride 2";
+  s = ShapeOf({1, 48, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, dt::u8, 0.f, kInf, true});
+  EXPECT_FALSE(runtime::kernels::DwConvU8Preferred(s)) << "16-channel blocks";
+}
+
 TEST(DwConvU8Test, RefusesWhatItDoesNotHandle) {
   DwCase ok{1, 32, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, dt::u8, 0.f, kInf, true};
   EXPECT_EQ(runtime::kernels::DwConvU8Supports(ShapeOf(ok)), runtime::kernels::CpuHasAvx512VnniVbmi());

@@ -37,6 +37,7 @@ TEST(BenchmarkToolTest, ProfileAndFloorCoverEveryConvolution) {
   EXPECT_NE(r.out.find("--- int8 profile"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("conv2d[int8]"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("reorders executed:"), std::string::npos);
+  EXPECT_EQ(Count(r.out, "\nkernel variants: "), 2) << r.out;  // one per model
   // Every conv2d of the INT8 model appears once in the floor table of each model.
   ToolResult info = RunTool("model_info", "--model_dir='" + BuiltDemoModels().int8.string() + "'");
   ASSERT_EQ(info.exit_code, 0) << info.err;
