@@ -13,6 +13,7 @@
 #include "runtime/kernel_registry.h"
 #include "runtime/kernels/common.h"
 #include "runtime/kernels/conv_impl.h"
+#include "runtime/kernels/deconv_matmul.h"
 #include "runtime/kernels/dw_conv_u8.h"
 #include "runtime/kernels/int8_scales.h"
 #include "runtime/kernels/register.h"
@@ -107,7 +108,12 @@ class ConvKernel : public Kernel {
     return PrepareConv(ctx, *in, *filter, p);
   }
 
+  void Bind() override {
+    if (deconv_matmul_) deconv_matmul_->Bind();
+  }
+
   Status Run(RunContext& ctx) override {
+    if (deconv_matmul_) return deconv_matmul_->Run(ctx, *op_);
     if (dw_) {
       dw_->Run(DataOf<const uint8_t>(dw_src_), dw_dst_.get_data_handle());
       return OkStatus();
@@ -115,7 +121,10 @@ class ConvKernel : public Kernel {
     return ExecutePrimitive(call_, ctx, *op_);
   }
 
-  std::string_view variant() const override { return dw_ ? "dw_conv_u8" : ""; }
+  std::string_view variant() const override {
+    if (dw_) return "dw_conv_u8";
+    return deconv_matmul_ ? "deconv_matmul" : "";
+  }
 
  private:
   Status PrepareConv(PrepareContext& ctx, const ValueInfo& in, const ir::Tensor& filter, ConvParams& p) {
@@ -383,6 +392,19 @@ class ConvKernel : public Kernel {
 
     const memory::dims src_dims = {p.n, p.c, p.h, p.w};
     const memory::dims dst_dims = {p.n, p.oc, p.oh, p.ow};
+    // Filter = stride, no padding: one matmul per filter row (runtime/kernels/deconv_matmul.h).
+    const ValueInfo* bias_in = ctx.FindInput("Bias");
+    const ir::Tensor* bias_const = bias_in != nullptr ? ctx.InputConstant("Bias") : nullptr;
+    if (ctx.conv_impl_policy() == ConvImplPolicy::kTuned && p.groups == 1 && p.kh == p.strides[0] &&
+        p.kw == p.strides[1] && p.dilations[0] == 1 && p.dilations[1] == 1 && p.pad.top == 0 && p.pad.left == 0 &&
+        pad_b == 0 && pad_r == 0 &&
+        (bias_in == nullptr || (bias_const != nullptr && bias_const->numel() == p.oc))) {
+      Q2I_ASSIGN_OR_RETURN(memory src, ctx.InputMemoryAs("Input", 0, memory::desc(src_dims, dt::f32, tag::nhwc)));
+      Q2I_ASSIGN_OR_RETURN(memory dst, ctx.DefineOutput("Output", 0, ir::DataType::kFP32, {p.n, p.oc, p.oh, p.ow},
+                                                        memory::desc(dst_dims, dt::f32, tag::nhwc)));
+      deconv_matmul_ = std::make_unique<DeconvAsMatmul>();
+      return deconv_matmul_->Prepare(ctx, {p.n, p.c, p.h, p.w, p.oc, p.kh, p.kw}, src, dst, filter, bias_const, act);
+    }
     memory::dims w_dims = {p.oc, p.c, p.kh, p.kw};
     memory::format_tag user_w_tag = tag::iohw;
     if (p.groups > 1) {
@@ -437,6 +459,7 @@ class ConvKernel : public Kernel {
   PrimitiveCall call_;
   std::unique_ptr<DwConvU8> dw_;  // set instead of call_ for the depthwise u8 kernel
   memory dw_src_, dw_dst_;
+  std::unique_ptr<DeconvAsMatmul> deconv_matmul_;  // set instead of call_ for a filter-equals-stride deconv
 };
 
 }  // namespace

@@ -110,12 +110,16 @@ void RewriteRow(const DwConvU8Shape& s, const uint8_t* row, int64_t ox0, int64_t
   const int64_t first = std::clamp((s.pad_left + s.stride_w - 1) / s.stride_w, ox0, ox1);
   const int64_t last_x = s.w - 1 - (KW - 1) * s.dilation_w + s.pad_left;  // largest x0 + pad that fits
   const int64_t end = last_x < 0 ? first : std::clamp(last_x / s.stride_w + 1, first, ox1);
-  __m512i* o = reinterpret_cast<__m512i*>(out) - ox0 * B;
-  for (int64_t ox = ox0; ox < first; ++ox) RewriteColumn<B, KW, true>(s, row, ox * s.stride_w - s.pad_left, o + ox * B);
-  for (int64_t ox = first; ox < end; ++ox) {
-    RewriteColumn<B, KW, false>(s, row, ox * s.stride_w - s.pad_left, o + ox * B);
+  __m512i* o = reinterpret_cast<__m512i*>(out);
+  for (int64_t ox = ox0; ox < first; ++ox) {
+    RewriteColumn<B, KW, true>(s, row, ox * s.stride_w - s.pad_left, o + (ox - ox0) * B);
   }
-  for (int64_t ox = end; ox < ox1; ++ox) RewriteColumn<B, KW, true>(s, row, ox * s.stride_w - s.pad_left, o + ox * B);
+  for (int64_t ox = first; ox < end; ++ox) {
+    RewriteColumn<B, KW, false>(s, row, ox * s.stride_w - s.pad_left, o + (ox - ox0) * B);
+  }
+  for (int64_t ox = end; ox < ox1; ++ox) {
+    RewriteColumn<B, KW, true>(s, row, ox * s.stride_w - s.pad_left, o + (ox - ox0) * B);
+  }
 }
 
 using RewriteFn = void (*)(const DwConvU8Shape&, const uint8_t*, int64_t, int64_t, uint8_t*);

@@ -239,7 +239,11 @@ INSTANTIATE_TEST_SUITE_P(Shapes, DeconvTest,
                          ::testing::Values(DeconvCase{{1, 8, 5, 5}, 4, 2, 2, 0, 1, {}},
                                            DeconvCase{{2, 6, 4, 7}, 3, 3, 2, 1, 1, {1, 1}},
                                            DeconvCase{{1, 8, 6, 6}, 2, 4, 2, 1, 2, {}},
-                                           DeconvCase{{1, 4, 3, 3}, 5, 3, 1, 1, 1, {}}));
+                                           DeconvCase{{1, 4, 3, 3}, 5, 3, 1, 1, 1, {}},
+                                           // Filter = stride (matmuls, runtime/kernels/deconv_matmul.h).
+                                           DeconvCase{{2, 24, 7, 6}, 24, 2, 2, 0, 1, {}},
+                                           DeconvCase{{1, 24, 8, 8}, 1, 2, 2, 0, 1, {}},
+                                           DeconvCase{{1, 5, 4, 3}, 7, 3, 3, 0, 1, {}}));
 
 TEST(ConvErrorsTest, NhwcAndNonConstantFilterAreClearErrors) {
   ir::Tensor x = RandomTensor({1, 4, 5, 5}, 1), w = RandomTensor({4, 4, 1, 1}, 2);
