@@ -129,6 +129,10 @@ class BinaryKernel : public Kernel {
     return PrepareLoop(ctx, *x);
   }
 
+  void Bind() override {
+    for (BoundView& v : views_) v.Bind();
+  }
+
   Status Run(RunContext& ctx) override {
     if (call_.valid()) return ExecutePrimitive(call_, ctx, *op_);
     switch (dtype_) {
@@ -143,8 +147,24 @@ class BinaryKernel : public Kernel {
  private:
   StatusOr<memory> OperandMemory(PrepareContext& ctx, const char* slot, const ValueInfo& v,
                                  const std::vector<int64_t>& aligned) {
-    if (v.dims == aligned) return ctx.InputMemory(slot);
-    return ctx.InputView(slot, 0, PlainDesc(aligned, v.dtype));
+    if (v.dims != aligned) return ctx.InputView(slot, 0, PlainDesc(aligned, v.dtype));
+    Q2I_ASSIGN_OR_RETURN(memory m, ctx.InputMemory(slot));
+    return RowMajor(ctx, m);
+  }
+
+  // A row-major value that carries a permuted description (NHWC with one channel) seen through the
+  // row-major one: oneDNN 2.6's binary walks the permuted one a channel at a time (1x1x640x640 plus a
+  // scalar, in PP-OCR's DB head: 3.4 ms instead of 0.04 ms).
+  memory RowMajor(PrepareContext& ctx, const memory& m) {
+    const memory::desc md = m.get_desc();
+    if (!IsPlain(md)) return m;
+    const memory::desc row_major = PlainDesc(md.dims(), md.data_type());
+    // memory::desc's == ignores the strides of size-1 dims, which is the difference here.
+    const auto& have = md.data.format_desc.blocking.strides;
+    const auto& want = row_major.data.format_desc.blocking.strides;
+    if (std::equal(have, have + md.data.ndims, want)) return m;
+    views_.emplace_back(m, row_major, ctx.engine());
+    return views_.back().mem();
   }
 
   Status PrepareDnnl(PrepareContext& ctx, const char* s0, const ValueInfo& v0, const std::vector<int64_t>& a0,
@@ -158,6 +178,7 @@ class BinaryKernel : public Kernel {
       // Same shape: same layout as src0 (a reorder when they differ).
       if (v1.dtype == v0.dtype) {
         Q2I_ASSIGN_OR_RETURN(src1, ctx.InputMemoryAs(s1, 0, src0.get_desc()));
+        src1 = RowMajor(ctx, src1);
       } else {
         Q2I_ASSIGN_OR_RETURN(src1, ctx.InputMemory(s1));
       }
@@ -266,6 +287,7 @@ class BinaryKernel : public Kernel {
   BinOp bin_;
   const ir::Op* op_ = nullptr;
   PrimitiveCall call_;
+  std::vector<BoundView> views_;  // row-major views of operands (RowMajor)
   std::vector<int64_t> xa_, ya_, out_dims_, xs_, ys_;
   ir::DataType dtype_ = ir::DataType::kFP32;
   int64_t numel_ = 0;

@@ -62,6 +62,22 @@ TEST(DeconvAsMatmulTest, FilterEqualToStrideRunsAsMatmulsWithBiasAndActivation) 
   }
 }
 
+TEST(DeconvAsMatmulTest, OneOutputChannelKeepsTheDeconvolution) {
+  const ir::Tensor x = RandomTensor({1, 24, 6, 6}, 34), w = RandomTensor({24, 1, 2, 2}, 35);
+  const ir::Program p = BuildProgram({{"x", x}}, {{"w", w}},
+                                     {{"conv2d_transpose", {{"Input", {"x"}}, {"Filter", {"w"}}}, {{"Output", {"y"}}},
+                                       {{"strides", Attribute::Ints({2, 2})}}}},
+                                     {"y"});
+  auto exec = runtime::Executor::Create(p, {.num_threads = 1});
+  ASSERT_TRUE(exec.ok()) << exec.status().ToString();
+  auto out = (*exec)->Run({x});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(DeconvMatmulSteps(**exec), 0) << "2 columns per matmul row: slower than the deconvolution";
+  ref::Conv2dParams cp;
+  cp.stride_h = cp.stride_w = 2;
+  EXPECT_TRUE(TensorsNear((*out)[0], ref::Conv2dTranspose(x, w, cp, 0, 0), 1e-4, 1e-4));
+}
+
 TEST(DeconvAsMatmulTest, OverlappingWindowsKeepTheDeconvolution) {
   const Built b = DbHeadDeconv(1);  // padding: the output blocks are cropped
   auto exec = runtime::Executor::Create(b.program, {.num_threads = 1});

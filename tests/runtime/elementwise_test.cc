@@ -67,6 +67,26 @@ TEST(BinaryIntTest, Int64AndInt32Loops) {
   EXPECT_TRUE(TensorsNear(*out, ir::Tensor::FromVector<int64_t>({2, 3}, {11, 22, 33, 14, 25, 36}), 0, 0));
 }
 
+// A one-channel NHWC result (PP-OCR's last deconvolution) plus a scalar bias, then plus itself: the adds
+// see the value through its row-major description (the permuted one sent oneDNN 2.6 down a path 45x
+// slower) and compute the same values.
+TEST(BinaryTest, OneChannelNhwcOperands) {
+  const ir::Tensor x = RandomTensor({1, 24, 6, 5}, 41), w = RandomTensor({24, 1, 2, 2}, 42);
+  const ir::Tensor b = ir::Tensor::FromVector<float>({1}, {0.25f});
+  auto out = RunOps({{"x", x}}, {{"w", w}, {"b", b}},
+                    {{"conv2d_transpose", {{"Input", {"x"}}, {"Filter", {"w"}}}, {{"Output", {"d"}}},
+                      {{"strides", Attribute::Ints({2, 2})}}},
+                     {"elementwise_add", {{"X", {"d"}}, {"Y", {"b"}}}, {{"Out", {"e"}}}, {{"axis", Attribute::Int(1)}}},
+                     {"elementwise_add", {{"X", {"e"}}, {"Y", {"d"}}}, {{"Out", {"y"}}}, {}}},
+                    {"y"});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ref::Conv2dParams cp;
+  cp.stride_h = cp.stride_w = 2;
+  ir::Tensor expected = ref::Conv2dTranspose(x, w, cp, 0, 0);
+  for (int64_t i = 0; i < expected.numel(); ++i) expected.data<float>()[i] = 2 * expected.data<float>()[i] + 0.25f;
+  EXPECT_TRUE(TensorsNear((*out)[0], expected, 1e-4, 1e-4));
+}
+
 TEST(BinaryTest, BadBroadcastIsAnErrorNamingTheOp) {
   auto out = RunOp({"elementwise_add", {{"X", {"x"}}, {"Y", {"y"}}}, {{"Out", {"o"}}}, {}},
                    {{"x", RandomTensor({2, 3}, 1)}, {"y", RandomTensor({4}, 2)}});
