@@ -306,21 +306,9 @@ class ConvKernel : public Kernel {
     const ir::Op& op = *op_;
     const std::optional<std::pair<float, float>> bounds = ActivationBounds(act);
     if (p.groups != p.c || p.oc != p.c || !bounds) return false;
-    DwConvU8Shape s;
-    s.n = p.n;
-    s.c = p.c;
-    s.h = p.h;
-    s.w = p.w;
-    s.oh = p.oh;
-    s.ow = p.ow;
-    s.kh = p.kh;
-    s.kw = p.kw;
-    s.stride_h = p.strides[0];
-    s.stride_w = p.strides[1];
-    s.dilation_h = p.dilations[0];
-    s.dilation_w = p.dilations[1];
-    s.pad_top = p.pad.top;
-    s.pad_left = p.pad.left;
+    const DwConvU8Shape s{.n = p.n, .c = p.c, .h = p.h, .w = p.w, .oh = p.oh, .ow = p.ow, .kh = p.kh, .kw = p.kw,
+                          .stride_h = p.strides[0], .stride_w = p.strides[1], .dilation_h = p.dilations[0],
+                          .dilation_w = p.dilations[1], .pad_top = p.pad.top, .pad_left = p.pad.left};
     if (!DwConvU8Preferred(s)) return false;
     DwConvU8Epilogue e;
     if (ctx.FindInput("Bias") != nullptr) {
