@@ -4,7 +4,6 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <cstring>
 #include <utility>
 
 #include "support/check.h"
@@ -23,9 +22,9 @@ enum class Out { kU8, kS8, kF32 };
 // What one work item (an image, a block of channels, a range of output rows) reads and writes.
 struct ItemArgs {
   const DwConvU8Shape* s;
-  const int8_t* packed;  // [kh][c][4]
-  const float* bias;     // [c]
-  const float* scale;    // [c]
+  const int8_t* packed;  // [kh][c][4], channels in quad order (ChannelAt)
+  const float* bias;     // [c], quad order
+  const float* scale;    // [c], quad order
   float lo, hi;
   const uint8_t* src;
   void* dst;
@@ -61,7 +60,7 @@ constexpr QuadTables MakeQuadTables() {
 constexpr QuadTables kQuadTables = MakeQuadTables();
 
 // One output column's tap quads: B vectors of 16 channels x 4 taps (64 bytes each); dword i of the
-// block's quads holds the 4 taps of channel ChannelAt(B, i). Blocks of 64 channels interleave within
+// block's quads holds the 4 taps of channel ChannelAt(16 * B, i). Blocks of 64 channels interleave within
 // 128-bit lanes (cheap unpacks); smaller ones pair taps 0/1 and 2/3 with cross-lane byte permutes and
 // join the pairs with a word permute, in channel order. kBorder: some taps may fall outside the row.
 template <int B, int KW, bool kBorder>
