@@ -87,6 +87,9 @@ class ConvKernel : public Kernel {
     if (filter->dims().size() != 4) {
       return InvalidModel(op.DebugName(), ": Filter must be 4-D, got ", ir::DimsToString(filter->dims()));
     }
+    if (filter->dtype() != ir::DataType::kFP32 && filter->dtype() != ir::DataType::kInt8) {
+      return InvalidModel(op.DebugName(), ": Filter must be float32 or int8, got ", ir::DataTypeName(filter->dtype()));
+    }
     ConvParams p;
     p.n = in->dims[0];
     p.c = in->dims[1];
@@ -387,7 +390,8 @@ class ConvKernel : public Kernel {
     if (ctx.conv_impl_policy() == ConvImplPolicy::kTuned && p.groups == 1 && p.kh == p.strides[0] &&
         p.kw == p.strides[1] && p.kw * p.oc >= 16 && p.dilations[0] == 1 && p.dilations[1] == 1 && p.pad.top == 0 && p.pad.left == 0 &&
         pad_b == 0 && pad_r == 0 &&
-        (bias_in == nullptr || (bias_const != nullptr && bias_const->numel() == p.oc))) {
+        (bias_in == nullptr ||
+         (bias_const != nullptr && bias_const->numel() == p.oc && bias_const->dtype() == ir::DataType::kFP32))) {
       Q2I_ASSIGN_OR_RETURN(memory src, ctx.InputMemoryAs("Input", 0, memory::desc(src_dims, dt::f32, tag::nhwc)));
       Q2I_ASSIGN_OR_RETURN(memory dst, ctx.DefineOutput("Output", 0, ir::DataType::kFP32, {p.n, p.oc, p.oh, p.ow},
                                                         memory::desc(dst_dims, dt::f32, tag::nhwc)));

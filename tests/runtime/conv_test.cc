@@ -260,5 +260,32 @@ TEST(ConvErrorsTest, NhwcAndNonConstantFilterAreClearErrors) {
   EXPECT_NE(y2.status().message().find("Filter"), std::string::npos);
 }
 
+// A Filter type the kernels would otherwise read as the wrong type: a clear error naming the op.
+TEST(ConvErrorsTest, FilterOfAnotherTypeIsAClearError) {
+  const ir::Tensor x = RandomTensor({1, 4, 5, 5}, 3);
+  const ir::Tensor w32 = ir::Tensor(ir::DataType::kInt32, {4, 4, 1, 1});
+  auto y = RunOp({"conv2d", {{"Input", {"x"}}, {"Filter", {"w"}}}, {{"Output", {"y"}}}, {}}, {{"x", x}}, {{"w", w32}});
+  ASSERT_FALSE(y.ok());
+  EXPECT_NE(y.status().message().find("conv2d(id="), std::string::npos) << y.status().ToString();
+  EXPECT_NE(y.status().message().find("Filter must be float32 or int8"), std::string::npos) << y.status().ToString();
+}
+
+// A 2x2 stride-2 deconvolution (the form that runs as matmuls) with an int32 Bias: the values are
+// converted, never read as floats.
+TEST(DeconvBiasTest, Int32BiasIsConverted) {
+  const ir::Tensor x = RandomTensor({1, 4, 5, 5}, 3), w = RandomTensor({4, 16, 2, 2}, 4);
+  ir::Tensor b32(ir::DataType::kInt32, {16});
+  for (int i = 0; i < 16; ++i) b32.data<int32_t>()[i] = i - 8;
+  auto d = RunOp({"conv2d_transpose", {{"Input", {"x"}}, {"Filter", {"w"}}, {"Bias", {"b"}}}, {{"Output", {"y"}}},
+                  {{"strides", Attribute::Ints({2, 2})}}},
+                 {{"x", x}}, {{"w", w}, {"b", b32}});
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  ref::Conv2dParams p;
+  p.stride_h = p.stride_w = 2;
+  ir::Tensor e = ref::Conv2dTranspose(x, w, p, 0, 0);
+  for (int64_t i = 0; i < e.numel(); ++i) e.data<float>()[i] += static_cast<float>(i / 100 - 8);  // 10x10 planes
+  EXPECT_TRUE(TensorsNear(*d, e, 1e-4, 1e-4));
+}
+
 }  // namespace
 }  // namespace q2i::testing
