@@ -111,6 +111,23 @@ TEST(FuseConvActivationTest, KeepsNonDefaultHardSwish) {
   ASSERT_FALSE(ctx.remarks().empty());
 }
 
+TEST(FuseConvActivationTest, FusesIntoConv2dTranspose) {
+  ir::Program p = testgraphs::DeconvAct("relu");
+  EXPECT_TRUE(RunPassOk(*CreateFuseConvActivationPass(), p));
+  EXPECT_EQ(OpTypes(p), "feed,conv2d_transpose,fetch");
+  EXPECT_EQ(FindOp(p, "conv2d_transpose")->GetString("fuse_activation").value(), "relu");
+  EXPECT_EQ(FindOp(p, "conv2d_transpose")->Output("Output"), "y");
+}
+
+TEST(FuseConvActivationTest, KeepsAConv2dTransposeOutputWithOtherReaders) {
+  ir::Program p = testgraphs::DeconvAct("relu", /*second_reader=*/true);
+  PassContext ctx;
+  EXPECT_FALSE(RunPassOk(*CreateFuseConvActivationPass(), p, &ctx));
+  EXPECT_EQ(CountOps(p, "relu"), 1);
+  EXPECT_TRUE(FindOp(p, "conv2d_transpose")->GetString("fuse_activation", "").value().empty());
+  ASSERT_FALSE(ctx.remarks().empty());
+}
+
 TEST(FuseFcTest, MulPlusBiasBecomesFc) {
   ir::Program p = testgraphs::MulAdd();
   EXPECT_TRUE(RunPassOk(*CreateFuseFcPass(), p));

@@ -59,6 +59,12 @@ TEST(NumericEquivalenceTest, FuseConvActivationForEveryActivation) {
   }
 }
 
+TEST(NumericEquivalenceTest, FuseConvTransposeActivation) {
+  for (const char* act : {"relu", "sigmoid", "hard_swish"}) {
+    EXPECT_LT(DiffAfter(testgraphs::DeconvAct(act), {CreateFuseConvActivationPass().get()}), 1e-5) << act;
+  }
+}
+
 TEST(NumericEquivalenceTest, FuseFcAndActivation) {
   const std::vector<std::vector<int64_t>> feeds = {{2, 8}};
   EXPECT_LT(DiffAfter(testgraphs::MulAdd(), {CreateFuseFcPass().get()}, feeds), 1e-5);

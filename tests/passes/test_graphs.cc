@@ -87,6 +87,21 @@ ir::Program ConvAct(const std::string& act, ir::ProgramBuilder::Attrs attrs) {
   return b.Build();
 }
 
+ir::Program DeconvAct(const std::string& act, bool second_reader) {
+  ir::ProgramBuilder b;
+  b.Input("x", {1, 3, 8, 8});
+  b.Param("w", RandomTensor({3, 4, 2, 2}, 11));
+  b.Param("b", RandomTensor({4}, 12));
+  b.AddOp("conv2d_transpose", {{"Input", {"x"}}, {"Filter", {"w"}}, {"Bias", {"b"}}}, {{"Output", {"c"}}},
+          {{"strides", Attribute::Ints({2, 2})}, {"paddings", Attribute::Ints({0, 0})}});
+  b.DeclareVar("c", {1, 4, 16, 16});
+  b.AddOp(act, {{"X", {"c"}}}, {{"Out", {"y"}}}, {});
+  b.DeclareVar("y", {1, 4, 16, 16});
+  b.Output("y");
+  if (second_reader) b.Output("c");
+  return b.Build();
+}
+
 ir::Program MulAdd(bool relu, bool leaky) {
   ir::ProgramBuilder b;
   b.Input("x", {2, 8});

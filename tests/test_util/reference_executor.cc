@@ -147,6 +147,57 @@ Status Conv(Env& env, const Op& op) {
   return OkStatus();
 }
 
+// conv2d_transpose (FP32): every input pixel scatters its filter taps; Filter [C, OC / groups, kh, kw].
+Status ConvTranspose(Env& env, const Op& op) {
+  Q2I_ASSIGN_OR_RETURN(const Tensor* x, env.Get(op.Input("Input")));
+  Q2I_ASSIGN_OR_RETURN(const Tensor* w, env.Get(op.Input("Filter")));
+  Q2I_ASSIGN_OR_RETURN(auto strides, op.GetInts("strides", std::vector<int64_t>{1, 1}));
+  Q2I_ASSIGN_OR_RETURN(auto pads, op.GetInts("paddings", std::vector<int64_t>{0, 0}));
+  Q2I_ASSIGN_OR_RETURN(auto dil, op.GetInts("dilations", std::vector<int64_t>{1, 1}));
+  Q2I_ASSIGN_OR_RETURN(auto extra, op.GetInts("output_padding", std::vector<int64_t>{0, 0}));
+  Q2I_ASSIGN_OR_RETURN(int64_t groups, op.GetInt("groups", 1));
+  Q2I_ASSIGN_OR_RETURN(std::string act, op.GetString("fuse_activation", ""));
+  Q2I_ASSIGN_OR_RETURN(double alpha, op.GetFloat("fuse_alpha", 0.0));
+  Q2I_ASSIGN_OR_RETURN(double beta, op.GetFloat("fuse_beta", 0.0));
+  if (pads.size() == 2) pads = {pads[0], pads[0], pads[1], pads[1]};
+  if (extra.size() != 2) extra = {0, 0};
+  const auto& xd = x->dims();
+  const auto& wd = w->dims();
+  const int64_t n = xd[0], c = xd[1], h = xd[2], wi = xd[3], ocg = wd[1], kh = wd[2], kw = wd[3];
+  const int64_t icg = c / groups, oc = ocg * groups;
+  const int64_t oh = (h - 1) * strides[0] - pads[0] - pads[1] + dil[0] * (kh - 1) + 1 + extra[0];
+  const int64_t ow = (wi - 1) * strides[1] - pads[2] - pads[3] + dil[1] * (kw - 1) + 1 + extra[1];
+  const Tensor* bias = nullptr;
+  if (op.HasInput("Bias")) {
+    Q2I_ASSIGN_OR_RETURN(bias, env.Get(op.Input("Bias")));
+  }
+  std::vector<double> acc(static_cast<size_t>(n * oc * oh * ow), 0.0);
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t ci = 0; ci < c; ++ci)
+      for (int64_t iy = 0; iy < h; ++iy)
+        for (int64_t ix = 0; ix < wi; ++ix) {
+          const double v = x->data<float>()[((b * c + ci) * h + iy) * wi + ix];
+          const int64_t g = ci / icg;
+          for (int64_t ol = 0; ol < ocg; ++ol)
+            for (int64_t ky = 0; ky < kh; ++ky)
+              for (int64_t kx = 0; kx < kw; ++kx) {
+                const int64_t yy = iy * strides[0] - pads[0] + ky * dil[0], xx = ix * strides[1] - pads[2] + kx * dil[1];
+                if (yy < 0 || yy >= oh || xx < 0 || xx >= ow) continue;
+                const int64_t o = g * ocg + ol;
+                acc[static_cast<size_t>(((b * oc + o) * oh + yy) * ow + xx)] +=
+                    v * w->data<float>()[((ci * ocg + ol) * kh + ky) * kw + kx];
+              }
+        }
+  Tensor y(ir::DataType::kFP32, {n, oc, oh, ow});
+  for (int64_t i = 0; i < y.numel(); ++i) {
+    double real = acc[static_cast<size_t>(i)];
+    if (bias) real += bias->data<float>()[(i / (oh * ow)) % oc];
+    y.data<float>()[i] = Activation(act, static_cast<float>(real), static_cast<float>(alpha), static_cast<float>(beta));
+  }
+  env.values[op.Output("Output")] = y;
+  return OkStatus();
+}
+
 // Y broadcast onto X starting at `axis` (Paddle's elementwise rule).
 Status Elementwise(Env& env, const Op& op, const std::function<double(double, double)>& f) {
   Q2I_ASSIGN_OR_RETURN(const Tensor* x, env.Get(op.Input("X")));
@@ -309,6 +360,7 @@ Status ChannelWiseQdq(Env& env, const Op& op) {
 Status RunOp(Env& env, const Op& op) {
   const std::string& t = op.type();
   if (t == "conv2d" || t == "depthwise_conv2d") return Conv(env, op);
+  if (t == "conv2d_transpose") return ConvTranspose(env, op);
   if (t == "batch_norm") return BatchNorm(env, op);
   if (t == "elementwise_add") return Elementwise(env, op, [](double a, double b) { return a + b; });
   if (t == "elementwise_mul") return Elementwise(env, op, [](double a, double b) { return a * b; });
