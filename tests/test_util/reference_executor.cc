@@ -71,18 +71,33 @@ float Store(double real, double scale, ir::DataType t) {
   return static_cast<float>(real);
 }
 
+// The attributes conv2d and conv2d_transpose share; paddings as [top, bottom, left, right].
+struct ConvAttrs {
+  std::vector<int64_t> strides, pads, dil;
+  int64_t groups = 1;
+  std::string act;
+  double alpha = 0, beta = 0;
+};
+
+StatusOr<ConvAttrs> ReadConvAttrs(const Op& op) {
+  ConvAttrs a;
+  Q2I_ASSIGN_OR_RETURN(a.strides, op.GetInts("strides", std::vector<int64_t>{1, 1}));
+  Q2I_ASSIGN_OR_RETURN(a.pads, op.GetInts("paddings", std::vector<int64_t>{0, 0}));
+  Q2I_ASSIGN_OR_RETURN(a.dil, op.GetInts("dilations", std::vector<int64_t>{1, 1}));
+  Q2I_ASSIGN_OR_RETURN(a.groups, op.GetInt("groups", 1));
+  Q2I_ASSIGN_OR_RETURN(a.act, op.GetString("fuse_activation", ""));
+  Q2I_ASSIGN_OR_RETURN(a.alpha, op.GetFloat("fuse_alpha", 0.0));
+  Q2I_ASSIGN_OR_RETURN(a.beta, op.GetFloat("fuse_beta", 0.0));
+  if (a.pads.size() == 2) a.pads = {a.pads[0], a.pads[0], a.pads[1], a.pads[1]};
+  return a;
+}
+
 Status Conv(Env& env, const Op& op) {
   Q2I_ASSIGN_OR_RETURN(const Tensor* x, env.Get(op.Input("Input")));
   Q2I_ASSIGN_OR_RETURN(const Tensor* w, env.Get(op.Input("Filter")));
-  Q2I_ASSIGN_OR_RETURN(auto strides, op.GetInts("strides", std::vector<int64_t>{1, 1}));
-  Q2I_ASSIGN_OR_RETURN(auto pads, op.GetInts("paddings", std::vector<int64_t>{0, 0}));
-  Q2I_ASSIGN_OR_RETURN(auto dil, op.GetInts("dilations", std::vector<int64_t>{1, 1}));
-  Q2I_ASSIGN_OR_RETURN(int64_t groups, op.GetInt("groups", 1));
-  Q2I_ASSIGN_OR_RETURN(std::string act, op.GetString("fuse_activation", ""));
-  Q2I_ASSIGN_OR_RETURN(double alpha, op.GetFloat("fuse_alpha", 0.0));
-  Q2I_ASSIGN_OR_RETURN(double beta, op.GetFloat("fuse_beta", 0.0));
+  Q2I_ASSIGN_OR_RETURN(ConvAttrs attrs, ReadConvAttrs(op));
+  const auto& [strides, pads, dil, groups, act, alpha, beta] = attrs;
   const bool int8 = op.GetString("mkldnn_data_type", "").value_or("") == "int8";
-  if (pads.size() == 2) pads = {pads[0], pads[0], pads[1], pads[1]};
   const auto& xd = x->dims();
   const auto& wd = w->dims();
   const int64_t n = xd[0], c = xd[1], h = xd[2], wi = xd[3], oc = wd[0], kh = wd[2], kw = wd[3];
@@ -151,15 +166,9 @@ Status Conv(Env& env, const Op& op) {
 Status ConvTranspose(Env& env, const Op& op) {
   Q2I_ASSIGN_OR_RETURN(const Tensor* x, env.Get(op.Input("Input")));
   Q2I_ASSIGN_OR_RETURN(const Tensor* w, env.Get(op.Input("Filter")));
-  Q2I_ASSIGN_OR_RETURN(auto strides, op.GetInts("strides", std::vector<int64_t>{1, 1}));
-  Q2I_ASSIGN_OR_RETURN(auto pads, op.GetInts("paddings", std::vector<int64_t>{0, 0}));
-  Q2I_ASSIGN_OR_RETURN(auto dil, op.GetInts("dilations", std::vector<int64_t>{1, 1}));
+  Q2I_ASSIGN_OR_RETURN(ConvAttrs attrs, ReadConvAttrs(op));
+  const auto& [strides, pads, dil, groups, act, alpha, beta] = attrs;
   Q2I_ASSIGN_OR_RETURN(auto extra, op.GetInts("output_padding", std::vector<int64_t>{0, 0}));
-  Q2I_ASSIGN_OR_RETURN(int64_t groups, op.GetInt("groups", 1));
-  Q2I_ASSIGN_OR_RETURN(std::string act, op.GetString("fuse_activation", ""));
-  Q2I_ASSIGN_OR_RETURN(double alpha, op.GetFloat("fuse_alpha", 0.0));
-  Q2I_ASSIGN_OR_RETURN(double beta, op.GetFloat("fuse_beta", 0.0));
-  if (pads.size() == 2) pads = {pads[0], pads[0], pads[1], pads[1]};
   if (extra.size() != 2) extra = {0, 0};
   const auto& xd = x->dims();
   const auto& wd = w->dims();
