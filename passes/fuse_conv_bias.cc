@@ -1,6 +1,6 @@
-// fuse-conv-bias (Paddle: conv_bias_mkldnn_fuse_pass, conv_transpose_bias_mkldnn_fuse_pass)
-//   conv2d|conv2d_transpose(Output = t) -> elementwise_add(X = t, Y = per-channel weight b, axis = 1)
-//   ==> the same op with Bias = existing Bias + b, writing the add's output.
+// fuse-conv-bias (Paddle: conv_bias_mkldnn_fuse_pass)
+//   conv2d(Output = t) -> elementwise_add(X = t, Y = per-channel weight b, axis = 1)
+//   ==> conv2d(Bias = existing Bias + b) writing the add's output.
 // Applies when: t has a single reader; b is a float32 weight with 1 or C values; the add broadcasts
 //   along the channel axis (axis 1 of NCHW).
 // Postcondition: such adds are gone; the conv carries the bias.
@@ -25,10 +25,7 @@ class FuseConvBiasPass final : public Pass {
       ir::GraphIndex index(program);
       ir::Op* conv = index.Producer(add.Input("X"));
       const ir::Var* y = program.FindVar(add.Input("Y"));
-      if (conv == nullptr || (conv->type() != "conv2d" && conv->type() != "conv2d_transpose") || y == nullptr ||
-          !y->persistable) {
-        continue;
-      }
+      if (conv == nullptr || conv->type() != "conv2d" || y == nullptr || !y->persistable) continue;
       if (!HasSingleUse(program, add.Input("X"))) {
         ctx.AddRemark(add, "conv output '" + add.Input("X") + "' has other readers: bias not fused");
         continue;
@@ -36,12 +33,7 @@ class FuseConvBiasPass final : public Pass {
       Q2I_ASSIGN_OR_RETURN(int64_t axis, add.GetInt("axis", -1));
       Q2I_ASSIGN_OR_RETURN(const ir::Tensor* w, Fp32Param(program, *conv, conv->Input("Filter")));
       Q2I_ASSIGN_OR_RETURN(const ir::Tensor* b, Fp32Param(program, add, add.Input("Y")));
-      // Output channels: Filter [OC, C / groups, kh, kw]; conv2d_transpose's is [C, OC / groups, kh, kw].
-      int64_t channels = w->dims().empty() ? 0 : w->dims()[0];
-      if (conv->type() == "conv2d_transpose") {
-        Q2I_ASSIGN_OR_RETURN(int64_t groups, conv->GetInt("groups", 1));
-        channels = w->dims().size() < 2 ? 0 : w->dims()[1] * groups;
-      }
+      const int64_t channels = w->dims().empty() ? 0 : w->dims()[0];
       if (axis != 1 && !(b->numel() == 1 && b->dims().size() == 1)) {
         ctx.AddRemark(add, "bias does not broadcast along the channel axis (axis " + std::to_string(axis) + ")");
         continue;

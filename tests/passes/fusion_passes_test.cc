@@ -46,18 +46,6 @@ TEST(FuseConvBiasTest, FoldsChannelBias) {
   EXPECT_EQ(FindOp(p, "conv2d")->Input("Bias"), "b");
 }
 
-// conv2d_transpose's output channels are Filter dims[1] x groups; then the sigmoid fuses too.
-TEST(FuseConvBiasTest, FoldsConv2dTransposeBiasThenItsActivation) {
-  ir::Program p = testgraphs::DeconvBiasSigmoid();
-  EXPECT_TRUE(RunPassOk(*CreateFuseConvBiasPass(), p));
-  EXPECT_EQ(OpTypes(p), "feed,conv2d_transpose,sigmoid,fetch");
-  const ir::Op* deconv = FindOp(p, "conv2d_transpose");
-  ASSERT_TRUE(deconv->HasInput("Bias"));
-  EXPECT_EQ(p.FindParam(deconv->Input("Bias"))->numel(), 6);
-  EXPECT_TRUE(RunPassOk(*CreateFuseConvActivationPass(), p));
-  EXPECT_EQ(OpTypes(p), "feed,conv2d_transpose,fetch");
-}
-
 TEST(FuseConvBiasTest, IgnoresAddAlongAnotherAxis) {
   ir::Program p = testgraphs::ConvBias(/*axis=*/-1);
   EXPECT_FALSE(RunPassOk(*CreateFuseConvBiasPass(), p));

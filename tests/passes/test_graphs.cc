@@ -102,22 +102,6 @@ ir::Program DeconvAct(const std::string& act, bool second_reader) {
   return b.Build();
 }
 
-ir::Program DeconvBiasSigmoid() {
-  ir::ProgramBuilder b;
-  b.Input("x", {1, 4, 8, 8});
-  b.Param("w", RandomTensor({4, 3, 2, 2}, 13));
-  b.Param("b", RandomTensor({6}, 14));
-  b.AddOp("conv2d_transpose", {{"Input", {"x"}}, {"Filter", {"w"}}}, {{"Output", {"c"}}},
-          {{"strides", Attribute::Ints({2, 2})}, {"groups", Attribute::Int(2)}});
-  b.DeclareVar("c", {1, 6, 16, 16});
-  b.AddOp("elementwise_add", {{"X", {"c"}}, {"Y", {"b"}}}, {{"Out", {"a"}}}, {{"axis", Attribute::Int(1)}});
-  b.DeclareVar("a", {1, 6, 16, 16});
-  b.AddOp("sigmoid", {{"X", {"a"}}}, {{"Out", {"y"}}}, {});
-  b.DeclareVar("y", {1, 6, 16, 16});
-  b.Output("y");
-  return b.Build();
-}
-
 ir::Program MulAdd(bool relu, bool leaky) {
   ir::ProgramBuilder b;
   b.Input("x", {2, 8});

@@ -21,9 +21,6 @@ ir::Program ConvAct(const std::string& act, ir::ProgramBuilder::Attrs attrs);
 // x[1,3,8,8] -> conv2d_transpose(4 out, 2x2 stride 2, bias) -> <act> -> y; `second_reader`: the
 // deconvolution's output is also fetched.
 ir::Program DeconvAct(const std::string& act, bool second_reader = false);
-// x[1,4,8,8] -> conv2d_transpose(2 groups, 6 out, 2x2 stride 2, no Bias) -> elementwise_add(Y = b[6], axis 1)
-// -> sigmoid -> y
-ir::Program DeconvBiasSigmoid();
 // x[2,8] -> mul(w[8,5]) -> add(b[5]) [-> relu | leaky_relu] -> y
 ir::Program MulAdd(bool relu = false, bool leaky = false);
 ir::Program MatmulAdd(bool transpose_y);
