@@ -2,7 +2,9 @@
 // primitive each with the bias, the residual sum and the activation fused as post-ops. Weights are
 // reordered (and for INT8 quantized per output channel) once, into the primitive's preferred layout.
 // Under the tuned policy, INT8 depthwise convolutions of u8 activations run on DwConvU8 instead where it
-// is the faster kernel (runtime/kernels/dw_conv_u8.h).
+// is the faster kernel (runtime/kernels/dw_conv_u8.h), and upsampling deconvolutions whose filter equals
+// their stride run as matmuls (runtime/kernels/deconv_matmul.h). A oneDNN deconvolution's activation runs
+// after it, in place.
 #include <algorithm>
 #include <cmath>
 #include <memory>
@@ -390,8 +392,8 @@ class ConvKernel : public Kernel {
     const ValueInfo* bias_in = ctx.FindInput("Bias");
     const ir::Tensor* bias_const = bias_in != nullptr ? ctx.InputConstant("Bias") : nullptr;
     if (ctx.conv_impl_policy() == ConvImplPolicy::kTuned && p.groups == 1 && p.kh == p.strides[0] &&
-        p.kw == p.strides[1] && p.kw * p.oc >= 16 && p.dilations[0] == 1 && p.dilations[1] == 1 && p.pad.top == 0 && p.pad.left == 0 &&
-        pad_b == 0 && pad_r == 0 &&
+        p.kw == p.strides[1] && p.kw * p.oc >= 16 && p.dilations[0] == 1 && p.dilations[1] == 1 &&
+        p.pad.top == 0 && p.pad.left == 0 && pad_b == 0 && pad_r == 0 &&
         (bias_in == nullptr ||
          (bias_const != nullptr && bias_const->numel() == p.oc && bias_const->dtype() == ir::DataType::kFP32))) {
       Q2I_ASSIGN_OR_RETURN(memory src, ctx.InputMemoryAs("Input", 0, memory::desc(src_dims, dt::f32, tag::nhwc)));
@@ -460,8 +462,8 @@ class ConvKernel : public Kernel {
   PrimitiveCall call_;
   std::unique_ptr<DwConvU8> dw_;  // set instead of call_ for the depthwise u8 kernel
   memory dw_src_, dw_dst_;
-  std::unique_ptr<DeconvAsMatmul> deconv_matmul_;
-  std::vector<PrimitiveCall> activation_calls_;  // a oneDNN deconvolution's activation, in place  // set instead of call_ for a filter-equals-stride deconv
+  std::unique_ptr<DeconvAsMatmul> deconv_matmul_;  // set instead of call_ for a filter-equals-stride deconv
+  std::vector<PrimitiveCall> activation_calls_;    // a oneDNN deconvolution's activation, in place
 };
 
 }  // namespace
