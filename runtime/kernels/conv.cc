@@ -1,8 +1,9 @@
 // conv2d, depthwise_conv2d (grouped convolution) and conv2d_transpose, FP32 and INT8, as one oneDNN
 // primitive each with the bias, the residual sum and the activation fused as post-ops. Weights are
 // reordered (and for INT8 quantized per output channel) once, into the primitive's preferred layout.
-// Under the tuned policy, INT8 depthwise convolutions of u8 activations run on DwConvU8 instead where it
-// is the faster kernel (runtime/kernels/dw_conv_u8.h), and upsampling deconvolutions whose filter equals
+// Under the tuned policy, INT8 convolutions of u8 activations run on our own kernels where they are the
+// faster ones: depthwise ones on DwConvU8 (runtime/kernels/dw_conv_u8.h), dense ones on small maps at
+// batch 1 on DirectConvU8 (runtime/kernels/direct_conv_u8.h). Upsampling deconvolutions whose filter equals
 // their stride run as matmuls (runtime/kernels/deconv_matmul.h). A oneDNN deconvolution's activation runs
 // after it, in place.
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include "runtime/kernels/common.h"
 #include "runtime/kernels/conv_impl.h"
 #include "runtime/kernels/deconv_matmul.h"
+#include "runtime/kernels/direct_conv_u8.h"
 #include "runtime/kernels/dw_conv_u8.h"
 #include "runtime/kernels/int8_scales.h"
 #include "runtime/kernels/register.h"
@@ -72,6 +74,45 @@ std::optional<std::pair<float, float>> ActivationBounds(const Activation& act) {
   return std::nullopt;
 }
 
+// The INT8 filter: the Filter itself when it is int8, else quantized per output channel into `storage`.
+StatusOr<const ir::Tensor*> Int8Filter(const ir::Op& op, const ir::Tensor& filter, int64_t oc, ir::Tensor& storage) {
+  if (filter.dtype() == ir::DataType::kInt8) return &filter;
+  Q2I_ASSIGN_OR_RETURN(std::vector<double> sw, PositiveScalesD(op, "Scale_weights", static_cast<size_t>(oc)));
+  storage = QuantizeWeightsS8(filter, oc, filter.numel() / oc, sw);
+  return &storage;
+}
+
+// An INT8 conv's constant Bias in accumulator units; empty when it has none.
+StatusOr<std::vector<float>> ConstantAccumulatorBias(PrepareContext& ctx, const ir::Op& op, int64_t oc, float s_in,
+                                                     const std::vector<float>& w_scales) {
+  if (ctx.FindInput("Bias") == nullptr) return std::vector<float>{};
+  const ir::Tensor* bias = ctx.InputConstant("Bias");
+  if (bias == nullptr) return Unsupported(op.DebugName(), ": an INT8 conv needs a constant Bias");
+  if (bias->numel() != oc) {
+    return InvalidModel(op.DebugName(), ": Bias has ", bias->numel(), " values for ", oc, " output channels");
+  }
+  return AccumulatorBias(op, *bias, AccumulatorUnits(oc, s_in, w_scales));
+}
+
+// The type a fused residual starts the destination in: its own when its element size matches the
+// output's (s8 under u8: the sum reads it as s8), else the output's (converted on the way in).
+dt ResidualInitType(const ValueInfo& residual, dt dst_dt) {
+  const dt res_dt = *ToDnnlType(residual.dtype);
+  return DataTypeSize(res_dt) == DataTypeSize(dst_dt) ? res_dt : dst_dt;
+}
+
+// What PrepareConv worked out for an INT8 conv, for our own kernels' epilogues.
+struct OwnInt8Conv {
+  const Activation& act;
+  float s_in;
+  const std::vector<float>& w_scales;
+  const std::vector<float>& out_scales;
+  dt dst_dt;
+  const TrainingRounding& rounding;
+  const ValueInfo* residual;  // null: none
+  float sum_scale;
+};
+
 class ConvKernel : public Kernel {
  public:
   explicit ConvKernel(bool transpose) : transpose_(transpose) {}
@@ -120,7 +161,11 @@ class ConvKernel : public Kernel {
   Status Run(RunContext& ctx) override {
     if (deconv_matmul_) return deconv_matmul_->Run(ctx, *op_);
     if (dw_) {
-      dw_->Run(DataOf<const uint8_t>(dw_src_), dw_dst_.get_data_handle());
+      dw_->Run(DataOf<const uint8_t>(own_src_), own_dst_.get_data_handle());
+      return OkStatus();
+    }
+    if (direct_) {
+      direct_->Run(DataOf<const uint8_t>(own_src_), own_dst_.get_data_handle());
       return OkStatus();
     }
     Q2I_RETURN_IF_ERROR(ExecutePrimitive(call_, ctx, *op_));
@@ -130,6 +175,7 @@ class ConvKernel : public Kernel {
 
   std::string_view variant() const override {
     if (dw_) return "dw_conv_u8";
+    if (direct_) return "direct_conv_u8";
     return deconv_matmul_ ? "deconv_matmul" : "";
   }
 
@@ -204,9 +250,14 @@ class ConvKernel : public Kernel {
     }
     if (!int8 && weights_int8) return InvalidModel(op.DebugName(), ": INT8 Filter in an FP32 conv");
 
-    if (int8 && src_dt == dt::u8 && residual == nullptr && !rounding.any() &&
-        ctx.conv_impl_policy() == ConvImplPolicy::kTuned) {
-      Q2I_ASSIGN_OR_RETURN(bool done, TryPrepareDwConvU8(ctx, filter, p, act, s_in, w_scales, out_scales, dst_dt));
+    if (int8 && src_dt == dt::u8 && ctx.conv_impl_policy() == ConvImplPolicy::kTuned) {
+      if (residual == nullptr && !rounding.any()) {
+        Q2I_ASSIGN_OR_RETURN(bool done, TryPrepareDwConvU8(ctx, filter, p, act, s_in, w_scales, out_scales, dst_dt));
+        if (done) return OkStatus();
+      }
+      const OwnInt8Conv own{.act = act, .s_in = s_in, .w_scales = w_scales, .out_scales = out_scales,
+                            .dst_dt = dst_dt, .rounding = rounding, .residual = residual, .sum_scale = sum_scale};
+      Q2I_ASSIGN_OR_RETURN(bool done, TryPrepareDirectConvU8(ctx, filter, p, own));
       if (done) return OkStatus();
     }
 
@@ -235,11 +286,9 @@ class ConvKernel : public Kernel {
     dnnl::post_ops ops;
     // The residual starts in the destination buffer: bitwise when its element size matches the output's
     // (s8 under u8: the sum post-op reads it as its own type), else converted to the output type.
-    dt init_dt = dst_dt;
+    const dt init_dt = residual != nullptr ? ResidualInitType(*residual, dst_dt) : dst_dt;
     AppendPreSumRounding(ops, rounding);
     if (residual != nullptr) {
-      const dt res_dt = *ToDnnlType(residual->dtype);
-      if (DataTypeSize(res_dt) == DataTypeSize(dst_dt)) init_dt = res_dt;
       if (init_dt != dst_dt) {
         ops.append_sum(sum_scale, 0, init_dt);
       } else {
@@ -266,10 +315,8 @@ class ConvKernel : public Kernel {
     {
       const ir::Tensor* wt = &filter;
       ir::Tensor quantized;
-      if (int8 && !weights_int8) {
-        Q2I_ASSIGN_OR_RETURN(std::vector<double> sw, PositiveScalesD(op, "Scale_weights", static_cast<size_t>(p.oc)));
-        quantized = QuantizeWeightsS8(filter, p.oc, filter.numel() / p.oc, sw);
-        wt = &quantized;
+      if (int8) {
+        Q2I_ASSIGN_OR_RETURN(wt, Int8Filter(op, filter, p.oc, quantized));
       }
       memory user(memory::desc(w_dims, int8 ? dt::s8 : dt::f32, user_w_tag), ctx.engine(),
                   const_cast<uint8_t*>(wt->raw_data()));
@@ -318,29 +365,55 @@ class ConvKernel : public Kernel {
                           .dilation_w = p.dilations[1], .pad_top = p.pad.top, .pad_left = p.pad.left};
     if (!DwConvU8Preferred(s)) return false;
     DwConvU8Epilogue e;
-    if (ctx.FindInput("Bias") != nullptr) {
-      const ir::Tensor* bias = ctx.InputConstant("Bias");
-      if (bias == nullptr) return Unsupported(op.DebugName(), ": an INT8 conv needs a constant Bias");
-      if (bias->numel() != p.oc) {
-        return InvalidModel(op.DebugName(), ": Bias has ", bias->numel(), " values for ", p.oc, " output channels");
-      }
-      Q2I_ASSIGN_OR_RETURN(e.bias, AccumulatorBias(op, *bias, AccumulatorUnits(p.oc, s_in, w_scales)));
-    }
+    Q2I_ASSIGN_OR_RETURN(e.bias, ConstantAccumulatorBias(ctx, op, p.oc, s_in, w_scales));
     e.scale = out_scales;
     e.lo = bounds->first;
     e.hi = bounds->second;
     e.dst = dst_dt;
     ir::Tensor quantized;
-    const ir::Tensor* wt = &filter;
-    if (filter.dtype() != ir::DataType::kInt8) {
-      Q2I_ASSIGN_OR_RETURN(std::vector<double> sw, PositiveScalesD(op, "Scale_weights", static_cast<size_t>(p.oc)));
-      quantized = QuantizeWeightsS8(filter, p.oc, filter.numel() / p.oc, sw);
-      wt = &quantized;
-    }
-    Q2I_ASSIGN_OR_RETURN(dw_src_, ctx.InputMemoryAs("Input", 0, memory::desc({p.n, p.c, p.h, p.w}, dt::u8, tag::nhwc)));
-    Q2I_ASSIGN_OR_RETURN(dw_dst_, ctx.DefineOutput("Output", 0, FromDnnlType(dst_dt), {p.n, p.oc, p.oh, p.ow},
-                                                   memory::desc({p.n, p.oc, p.oh, p.ow}, dst_dt, tag::nhwc)));
+    Q2I_ASSIGN_OR_RETURN(const ir::Tensor* wt, Int8Filter(op, filter, p.oc, quantized));
+    Q2I_ASSIGN_OR_RETURN(own_src_, ctx.InputMemoryAs("Input", 0, memory::desc({p.n, p.c, p.h, p.w}, dt::u8, tag::nhwc)));
+    Q2I_ASSIGN_OR_RETURN(own_dst_, ctx.DefineOutput("Output", 0, FromDnnlType(dst_dt), {p.n, p.oc, p.oh, p.ow},
+                                                    memory::desc({p.n, p.oc, p.oh, p.ow}, dst_dt, tag::nhwc)));
     dw_ = std::make_unique<DwConvU8>(s, wt->data<int8_t>(), std::move(e), ctx.num_threads());
+    return true;
+  }
+
+  // Sets up DirectConvU8 when it handles this dense conv (u8 input, checked by the caller) and is
+  // preferred for its shape; false leaves the op to oneDNN.
+  StatusOr<bool> TryPrepareDirectConvU8(PrepareContext& ctx, const ir::Tensor& filter, const ConvParams& p,
+                                        const OwnInt8Conv& own) {
+    const ir::Op& op = *op_;
+    const std::optional<std::pair<float, float>> bounds = ActivationBounds(own.act);
+    if (p.groups != 1 || p.dilations[0] != 1 || p.dilations[1] != 1 || !bounds) return false;
+    const DirectConvU8Shape s{.n = p.n, .c = p.c, .h = p.h, .w = p.w, .oc = p.oc, .oh = p.oh, .ow = p.ow,
+                              .kh = p.kh, .kw = p.kw, .stride_h = p.strides[0], .stride_w = p.strides[1],
+                              .pad_top = p.pad.top, .pad_left = p.pad.left};
+    if (!DirectConvU8Preferred(s)) return false;
+    DirectConvU8Epilogue e;
+    Q2I_ASSIGN_OR_RETURN(e.bias, ConstantAccumulatorBias(ctx, op, p.oc, own.s_in, own.w_scales));
+    e.scale = own.out_scales;
+    if (own.rounding.pre_residual) e.pre_residual_rescale = PreSumRescale(own.rounding);
+    e.pre_activation_round = own.rounding.pre_activation.has_value();
+    e.post_rescale = PostSumRescale(own.rounding);
+    e.lo = bounds->first;
+    e.hi = bounds->second;
+    e.dst = own.dst_dt;
+    ir::Tensor quantized;
+    Q2I_ASSIGN_OR_RETURN(const ir::Tensor* wt, Int8Filter(op, filter, p.oc, quantized));
+    Q2I_ASSIGN_OR_RETURN(own_src_, ctx.InputMemoryAs("Input", 0, memory::desc({p.n, p.c, p.h, p.w}, dt::u8, tag::nhwc)));
+    const memory::desc dst_md({p.n, p.oc, p.oh, p.ow}, own.dst_dt, tag::nhwc);
+    const ir::DataType out_type = FromDnnlType(own.dst_dt);
+    if (own.residual != nullptr) {
+      e.residual = true;
+      e.sum_scale = own.sum_scale;
+      e.residual_type = ResidualInitType(*own.residual, own.dst_dt);
+      Q2I_ASSIGN_OR_RETURN(own_dst_, ctx.DefineOutputFrom("Output", 0, out_type, {p.n, p.oc, p.oh, p.ow}, dst_md,
+                                                          "ResidualData", 0, e.residual_type));
+    } else {
+      Q2I_ASSIGN_OR_RETURN(own_dst_, ctx.DefineOutput("Output", 0, out_type, {p.n, p.oc, p.oh, p.ow}, dst_md));
+    }
+    direct_ = std::make_unique<DirectConvU8>(s, wt->data<int8_t>(), std::move(e), ctx.num_threads());
     return true;
   }
 
@@ -460,8 +533,9 @@ class ConvKernel : public Kernel {
   bool transpose_;
   const ir::Op* op_ = nullptr;
   PrimitiveCall call_;
-  std::unique_ptr<DwConvU8> dw_;  // set instead of call_ for the depthwise u8 kernel
-  memory dw_src_, dw_dst_;
+  std::unique_ptr<DwConvU8> dw_;          // set instead of call_ for the depthwise u8 kernel
+  std::unique_ptr<DirectConvU8> direct_;  // set instead of call_ for the dense u8 kernel on small maps
+  memory own_src_, own_dst_;              // our own kernels' input and output
   std::unique_ptr<DeconvAsMatmul> deconv_matmul_;  // set instead of call_ for a filter-equals-stride deconv
   std::vector<PrimitiveCall> activation_calls_;    // a oneDNN deconvolution's activation, in place
 };

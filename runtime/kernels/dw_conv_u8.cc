@@ -4,8 +4,11 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <tuple>
 #include <utility>
 
+#include "runtime/kernels/cpu_features.h"
+#include "runtime/kernels/saturate.h"
 #include "support/check.h"
 
 namespace q2i::runtime::kernels {
@@ -280,13 +283,6 @@ int64_t ChannelAt(int64_t block, int64_t i) {
 
 }  // namespace
 
-bool CpuHasAvx512VnniVbmi() {
-  static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-                          __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vbmi");
-  return has;
-}
-
 bool DwConvU8Supports(const DwConvU8Shape& s) {
   return s.n >= 1 && s.c >= 16 && s.c % 16 == 0 && s.h >= 1 && s.w >= 1 && s.oh >= 1 && s.ow >= 1 &&
          s.kh >= 1 && s.kh <= kMaxKh && s.kw >= 1 && s.kw <= 4 && s.stride_h >= 1 && s.stride_w >= 1 &&
@@ -301,17 +297,12 @@ bool DwConvU8Preferred(const DwConvU8Shape& s) {
 }
 
 DwConvU8::DwConvU8(const DwConvU8Shape& shape, const int8_t* weights, DwConvU8Epilogue epilogue, int num_threads)
-    : s_(shape), e_(std::move(epilogue)), num_threads_(std::max(1, num_threads)) {
+    : s_(shape), dst_(epilogue.dst), num_threads_(std::max(1, num_threads)) {
   Q2I_CHECK(DwConvU8Supports(s_));
-  Q2I_CHECK(static_cast<int64_t>(e_.scale.size()) == s_.c);
-  Q2I_CHECK(e_.bias.empty() || static_cast<int64_t>(e_.bias.size()) == s_.c);
-  // The destination type's range joins the activation bounds (clamp(clamp(x, lo, hi), a, b) is
-  // clamp(x, clamp(lo, a, b), clamp(hi, a, b))), so every float the kernel converts fits the type.
-  if (OutOf(e_.dst) != Out::kF32) {
-    const float a = e_.dst == dnnl::memory::data_type::u8 ? 0.f : -128.f, b = e_.dst == dnnl::memory::data_type::u8 ? 255.f : 127.f;
-    e_.lo = std::clamp(e_.lo, a, b);
-    e_.hi = std::clamp(e_.hi, a, b);
-  }
+  const DwConvU8Epilogue& e = epilogue;
+  Q2I_CHECK(static_cast<int64_t>(e.scale.size()) == s_.c);
+  Q2I_CHECK(e.bias.empty() || static_cast<int64_t>(e.bias.size()) == s_.c);
+  std::tie(lo_, hi_) = BoundsWithinType(e.lo, e.hi, e.dst);
   block_ = s_.c % 64 == 0 ? 64 : s_.c % 32 == 0 ? 32 : 16;
   ring_rows_ = (s_.kh - 1) * s_.dilation_h + 1;
   // Column tiles keep a thread's ring within kRingBudget bytes (L1). Rows are split into bands when there
@@ -333,8 +324,8 @@ DwConvU8::DwConvU8(const DwConvU8Shape& shape, const int8_t* weights, DwConvU8Ep
         packed_[static_cast<size_t>((ky * s_.c + i) * 4 + kx)] = weights[(c * s_.kh + ky) * s_.kw + kx];
       }
     }
-    if (!e_.bias.empty()) bias_[ii] = e_.bias[ci];
-    scale_[ii] = e_.scale[ci];
+    if (!e.bias.empty()) bias_[ii] = e.bias[ci];
+    scale_[ii] = e.scale[ci];
   }
   // One row of padding quads, then each thread's ring, 64-byte aligned.
   buffer_.assign(static_cast<size_t>((1 + num_threads_ * ring_rows_) * row_bytes_ + 64), 0);
@@ -344,9 +335,9 @@ DwConvU8::DwConvU8(const DwConvU8Shape& shape, const int8_t* weights, DwConvU8Ep
 }
 
 void DwConvU8::Run(const uint8_t* src, void* dst) const {
-  const ItemArgs a{&s_,  packed_.data(), bias_.data(), scale_.data(), e_.lo, e_.hi, src, dst, zero_row_,
+  const ItemArgs a{&s_,  packed_.data(), bias_.data(), scale_.data(), lo_, hi_, src, dst, zero_row_,
                    ring_rows_, row_bytes_};
-  const ItemFn fn = Select(s_.kh, block_, OutOf(e_.dst));
+  const ItemFn fn = Select(s_.kh, block_, OutOf(dst_));
   const int64_t blocks = s_.c / block_;
   const int64_t items = s_.n * blocks * tiles_ * row_chunks_;
   uint8_t* scratch = rings_;

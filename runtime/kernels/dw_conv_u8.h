@@ -37,9 +37,6 @@ struct DwConvU8Epilogue {
   dnnl::memory::data_type dst = dnnl::memory::data_type::u8;  // u8, s8 or f32
 };
 
-// True when this CPU has AVX-512 F/BW/VL/DQ, VNNI and VBMI (Ice Lake, Zen 4 and later).
-bool CpuHasAvx512VnniVbmi();
-
 // Whether the kernel handles the shape: channels a multiple of 16, a filter at most 4 wide and 7 high,
 // dilations at most 4, and a CPU with AVX-512 VNNI.
 bool DwConvU8Supports(const DwConvU8Shape& s);
@@ -63,7 +60,8 @@ class DwConvU8 {
 
  private:
   DwConvU8Shape s_;
-  DwConvU8Epilogue e_;
+  dnnl::memory::data_type dst_;  // u8, s8 or f32
+  float lo_ = 0.f, hi_ = 0.f;     // activation bounds within the destination type
   int64_t block_ = 16;        // channels per work item: 64, 32 or 16
   int64_t ring_rows_ = 1;     // rewritten rows kept per thread
   int64_t tile_w_ = 1;        // output columns per work item

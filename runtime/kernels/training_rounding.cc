@@ -13,10 +13,11 @@ void AppendRoundAndClip(dnnl::post_ops& ops) {
   ops.append_eltwise(1.f, algorithm::eltwise_clip, -127.f, 127.f);
 }
 
-// The rescale after the pre-residual rounding (into sum_units); 1 when there is none.
+}  // namespace
+
 float PreSumRescale(const TrainingRounding& r) { return r.pre_residual ? r.sum_units / *r.pre_residual : 1.f; }
 
-}  // namespace
+float PostSumRescale(const TrainingRounding& r) { return r.post_units / r.sum_units; }
 
 StatusOr<TrainingRounding> ReadTrainingRounding(const ir::Op& op, bool int8_residual, const Activation& act,
                                                 float post_units) {
@@ -57,7 +58,7 @@ void AppendPostSumRoundingAndActivation(dnnl::post_ops& ops, const TrainingRound
   // eltwise scale, relu6 becomes bounded_relu, and a bare rescale is a linear step (a power of one
   // when the pre-sum rounding already used linear).
   if (r.pre_activation) AppendRoundAndClip(ops);
-  const float rescale = r.post_units / r.sum_units;
+  const float rescale = PostSumRescale(r);
   if (act.empty()) {
     if (rescale == 1.f) return;
     const bool linear_used = PreSumRescale(r) != 1.f;  // by AppendPreSumRounding

@@ -26,6 +26,11 @@ struct TrainingRounding {
 StatusOr<TrainingRounding> ReadTrainingRounding(const ir::Op& op, bool int8_residual, const Activation& act,
                                                 float post_units);
 
+// The factor after the pre-residual rounding (into sum_units); 1 when there is none.
+float PreSumRescale(const TrainingRounding& r);
+// The factor from sum_units to post_units, applied with the activation; 1 without roundings.
+float PostSumRescale(const TrainingRounding& r);
+
 // Post-ops before the sum: the pre-residual rounding, ending in sum_units.
 void AppendPreSumRounding(dnnl::post_ops& ops, const TrainingRounding& r);
 // Post-ops after the sum: the pre-activation rounding, then `act` (whose bounds are in post_units), ending

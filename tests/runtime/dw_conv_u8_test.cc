@@ -1,5 +1,6 @@
 // The depthwise u8 kernel (runtime/kernels/dw_conv_u8.h) against a plain loop that applies the same
 // formula, and against oneDNN's own depthwise INT8 convolution built with the same attributes.
+#include "runtime/kernels/cpu_features.h"
 #include "runtime/kernels/dw_conv_u8.h"
 
 #include <gtest/gtest.h>

@@ -112,6 +112,7 @@ struct Int8ConvCase {
   int groups = 1;
   float pre_residual = 0, pre_activation = 0;  // Scale_pre_residual / Scale_pre_activation (0: absent)
   int64_t depthwise = 0;  // > 0: a depthwise conv of this many channels (groups = in = out channels)
+  bool one_image_64_channels = false;  // one image, 16 -> 64 channels: DirectConvU8's shape at 7x7 (u8 in)
 };
 
 // A signed 8-bit quantizer of scale s: the integer, and the value it stands for.
@@ -141,10 +142,11 @@ TEST_P(Int8ConvTest, MatchesReference) {
 }
 
 void CheckInt8Conv(const Int8ConvCase& c, int64_t hw) {
-  const int64_t ic = c.depthwise > 0 ? c.depthwise : 16, oc = c.depthwise > 0 ? c.depthwise : 32;
+  const int64_t ic = c.depthwise > 0 ? c.depthwise : 16;
+  const int64_t oc = c.depthwise > 0 ? c.depthwise : c.one_image_64_channels ? 64 : 32;
   const int64_t groups = c.depthwise > 0 ? c.depthwise : c.groups;
   const float s_in = 30.f, s_out = 12.f, s_res = 25.f;
-  ir::Tensor xq = RandomQ({2, ic, hw, hw}, c.in_type, 211);
+  ir::Tensor xq = RandomQ({c.one_image_64_channels ? 1 : 2, ic, hw, hw}, c.in_type, 211);
   ir::Tensor w = RandomTensor({oc, ic / groups, 3, 3}, 212, -0.5f, 0.5f);
   ir::Tensor b = RandomTensor({oc}, 213);
   std::vector<float> sw(oc);
@@ -250,7 +252,15 @@ INSTANTIATE_TEST_SUITE_P(
                       Int8ConvCase{DataType::kUInt8, DataType::kFP32, "relu", false, true, false, 1, 0, 0, 16},
                       Int8ConvCase{DataType::kUInt8, DataType::kUInt8, "relu", false, false, true, 1, 0, 0, 48},
                       Int8ConvCase{DataType::kUInt8, DataType::kFP32, "", false, true, false, 1, 0, 0, 64},
-                      Int8ConvCase{DataType::kInt8, DataType::kInt8, "relu", false, false, false, 1, 0, 0, 32}));
+                      Int8ConvCase{DataType::kInt8, DataType::kInt8, "relu", false, false, false, 1, 0, 0, 32},
+                      // One image, 64 output channels: u8 inputs run on DirectConvU8 at 7x7, on oneDNN at 28x28.
+                      Int8ConvCase{DataType::kUInt8, DataType::kUInt8, "relu6", false, false, false, 1, 0, 0, 0, true},
+                      Int8ConvCase{DataType::kUInt8, DataType::kInt8, "", false, false, true, 1, 0, 0, 0, true},
+                      Int8ConvCase{DataType::kUInt8, DataType::kFP32, "relu", false, true, false, 1, 0, 0, 0, true},
+                      Int8ConvCase{DataType::kUInt8, DataType::kUInt8, "relu", true, false, false, 1, 0, 0, 0, true},
+                      Int8ConvCase{DataType::kUInt8, DataType::kUInt8, "relu6", true, false, false, 1, 9.f, 7.f, 0, true},
+                      Int8ConvCase{DataType::kUInt8, DataType::kInt8, "", true, false, false, 1, 40.f, 0, 0, true},
+                      Int8ConvCase{DataType::kUInt8, DataType::kFP32, "", true, true, false, 1, 9.f, 7.f, 0, true}));
 
 // The training-rounding attributes are refused where the kernel cannot honour them.
 TEST(Int8ConvTest, TrainingRoundingErrorsNameTheOp) {

@@ -1,0 +1,302 @@
+#include "runtime/kernels/direct_conv_u8.h"
+
+#include <immintrin.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cstring>
+#include <tuple>
+#include <utility>
+
+#include "runtime/kernels/cpu_features.h"
+#include "runtime/kernels/saturate.h"
+#include "support/check.h"
+
+namespace q2i::runtime::kernels {
+namespace {
+
+constexpr int64_t kBlock = 64;  // output channels per block: 4 vectors of 16
+constexpr int kMaxSegment = 7;  // pixels per segment: 7 x 4 accumulators of the 32 vector registers
+
+enum class Out { kU8, kS8, kF32 };
+
+Out OutOf(dnnl::memory::data_type t) {
+  if (t == dnnl::memory::data_type::u8) return Out::kU8;
+  if (t == dnnl::memory::data_type::s8) return Out::kS8;
+  return Out::kF32;
+}
+
+// One segment's place: where its input starts (padded coordinates), which filter rows it uses, where it
+// writes, and the prefetch stream it advances.
+struct Segment {
+  const uint8_t* in;   // input pixel (y * stride_h, x0 * stride_w) of the image
+  const int8_t* w;     // the block's packed weights at filter row ky0
+  int64_t ky0, ky1;    // filter rows inside the image
+  int64_t x0, nx;      // output columns
+};
+
+struct Prefetch {
+  const char* next = nullptr;  // the next line to fetch
+  int64_t left = 0;            // lines left
+  int64_t per_tap = 0;         // lines per filter tap
+};
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")
+// GCC 12 reports the intrinsics' deliberately undefined pass-through operands (its bug 105593).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
+// Accumulates NX pixels x 64 channels over the segment's filter rows, all columns, all input channels;
+// spreads `pf.per_tap` prefetches over each tap's input channels.
+template <int NX>
+void Accumulate(const DirectConvU8Shape& s, int64_t wp, const Segment& g, Prefetch& pf, __m512i* out) {
+  __m512i acc[NX * 4];
+#pragma GCC unroll 32
+  for (int i = 0; i < NX * 4; ++i) acc[i] = _mm512_setzero_si512();
+  const int64_t quads = s.c / 4, px = s.stride_w * s.c, row = wp * s.c;
+  const int8_t* w = g.w;
+  // Input channels per prefetch: the tap's lines spread evenly over its quads.
+  const int64_t every = pf.per_tap > 0 ? std::max<int64_t>(1, quads / pf.per_tap) : quads;
+  const char* next = pf.next;
+  int64_t left = pf.left;
+  for (int64_t ky = g.ky0; ky < g.ky1; ++ky) {
+    for (int64_t kx = 0; kx < s.kw; ++kx) {
+      const uint8_t* in = g.in + ky * row + kx * s.c;
+      int64_t issue = std::min(pf.per_tap, left);
+      left -= issue;
+      for (int64_t q0 = 0; q0 < quads; q0 += every) {
+        if (issue > 0) {
+          _mm_prefetch(next, _MM_HINT_T1);
+          next += 64;
+          --issue;
+        }
+        const int64_t q1 = std::min(quads, q0 + every);
+        for (int64_t q = q0; q < q1; ++q) {
+          const __m512i w0 = _mm512_load_si512(w), w1 = _mm512_load_si512(w + 64);
+          const __m512i w2 = _mm512_load_si512(w + 128), w3 = _mm512_load_si512(w + 192);
+          w += 256;
+#pragma GCC unroll 8
+          for (int x = 0; x < NX; ++x) {
+            int32_t quad;
+            std::memcpy(&quad, in + x * px + q * 4, 4);
+            const __m512i b = _mm512_set1_epi32(quad);
+            acc[x * 4] = _mm512_dpbusd_epi32(acc[x * 4], b, w0);
+            acc[x * 4 + 1] = _mm512_dpbusd_epi32(acc[x * 4 + 1], b, w1);
+            acc[x * 4 + 2] = _mm512_dpbusd_epi32(acc[x * 4 + 2], b, w2);
+            acc[x * 4 + 3] = _mm512_dpbusd_epi32(acc[x * 4 + 3], b, w3);
+          }
+        }
+      }
+      for (; issue > 0; --issue, next += 64) _mm_prefetch(next, _MM_HINT_T1);
+    }
+  }
+  pf.next = next;
+  pf.left = left;
+#pragma GCC unroll 32
+  for (int i = 0; i < NX * 4; ++i) out[i] = acc[i];
+}
+
+using AccumulateFn = void (*)(const DirectConvU8Shape&, int64_t, const Segment&, Prefetch&, __m512i*);
+
+constexpr AccumulateFn kAccumulate[kMaxSegment + 1] = {nullptr,          &Accumulate<1>, &Accumulate<2>,
+                                                       &Accumulate<3>,   &Accumulate<4>, &Accumulate<5>,
+                                                       &Accumulate<6>,   &Accumulate<7>};
+
+__m512 RoundClip127(__m512 v) {
+  v = _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  return _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(-127.f)), _mm512_set1_ps(127.f));
+}
+
+__m512 LoadResidual(const void* p, dnnl::memory::data_type t) {
+  if (t == dnnl::memory::data_type::u8) {
+    return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(static_cast<const __m128i*>(p))));
+  }
+  if (t == dnnl::memory::data_type::s8) {
+    return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(static_cast<const __m128i*>(p))));
+  }
+  return _mm512_loadu_ps(p);
+}
+
+// The epilogue's scalars, copied out of it: stores through the destination may alias the epilogue
+// itself, and these stay in registers.
+struct Post {
+  explicit Post(const DirectConvU8Epilogue& e, const float* bias_in)
+      : scale(e.scale.data()), bias(bias_in), pre_residual(e.pre_residual_rescale.has_value()),
+        pre_rescale(e.pre_residual_rescale.value_or(1.f)), residual(e.residual), sum_scale(e.sum_scale),
+        residual_type(e.residual_type), pre_activation(e.pre_activation_round), post_rescale(e.post_rescale),
+        lo(e.lo), hi(e.hi) {}
+  const float* scale;
+  const float* bias;
+  bool pre_residual;
+  float pre_rescale;
+  bool residual;
+  float sum_scale;
+  dnnl::memory::data_type residual_type;
+  bool pre_activation;
+  float post_rescale, lo, hi;
+};
+
+// Applies the epilogue (the header's formula) to one segment's accumulators and stores them.
+template <Out O>
+inline __attribute__((always_inline)) void Store(const Post& p, int64_t oc, int64_t oc0, const __m512i* acc,
+                                                 int64_t nx, char* dst_pixel) {
+  constexpr int64_t elem = O == Out::kF32 ? 4 : 1;
+  const __m512 lo = _mm512_set1_ps(p.lo), hi = _mm512_set1_ps(p.hi), post = _mm512_set1_ps(p.post_rescale);
+  const __m512 pre = _mm512_set1_ps(p.pre_rescale), sum = _mm512_set1_ps(p.sum_scale);
+  for (int64_t x = 0; x < nx; ++x) {
+    char* d = dst_pixel + x * oc * elem;
+    for (int64_t j = 0; j < 4; ++j) {
+      const int64_t c = oc0 + j * 16;
+      __m512 v = _mm512_add_ps(_mm512_cvtepi32_ps(acc[x * 4 + j]), _mm512_loadu_ps(p.bias + c));
+      v = _mm512_mul_ps(v, _mm512_loadu_ps(p.scale + c));
+      if (p.pre_residual) v = _mm512_mul_ps(RoundClip127(v), pre);
+      if (p.residual) v = _mm512_fmadd_ps(sum, LoadResidual(d + c * elem, p.residual_type), v);
+      if (p.pre_activation) v = RoundClip127(v);
+      v = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(v, post), lo), hi);
+      if constexpr (O == Out::kU8) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(d + c), _mm512_cvtusepi32_epi8(_mm512_cvtps_epi32(v)));
+      } else if constexpr (O == Out::kS8) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(d + c), _mm512_cvtsepi32_epi8(_mm512_cvtps_epi32(v)));
+      } else {
+        _mm512_storeu_ps(d + c * 4, v);
+      }
+    }
+  }
+}
+
+// One image and block of output channels: every output row, segment by segment, prefetching `next`
+// (the thread's next block, or null) over the whole item.
+template <Out O>
+void RunItem(const DirectConvU8Shape& s, const DirectConvU8Epilogue& e, const float* bias, const int8_t* block,
+             const int8_t* next, const uint8_t* image, int64_t wp, int64_t oc0, char* dst_image) {
+  const int64_t tap_bytes = s.c * kBlock;
+  const int64_t segments = (s.ow + kMaxSegment - 1) / kMaxSegment;
+  auto rows_of = [&](int64_t y) {
+    const int64_t top = y * s.stride_h;
+    return std::make_pair(std::max<int64_t>(0, s.pad_top - top), std::min(s.kh, s.pad_top + s.h - top));
+  };
+  Prefetch pf;
+  if (next != nullptr) {
+    int64_t taps = 0;
+    for (int64_t y = 0; y < s.oh; ++y) {
+      const auto [ky0, ky1] = rows_of(y);
+      taps += std::max<int64_t>(0, ky1 - ky0) * s.kw * segments;
+    }
+    pf.next = reinterpret_cast<const char*>(next);
+    pf.left = s.kh * s.kw * s.c * kBlock / 64;
+    pf.per_tap = taps > 0 ? (pf.left + taps - 1) / taps : 0;
+  }
+  constexpr int64_t elem = O == Out::kF32 ? 4 : 1;
+  const Post post(e, bias);
+  alignas(64) __m512i acc[kMaxSegment * 4];
+  for (int64_t y = 0; y < s.oh; ++y) {
+    const auto [ky0, ky1] = rows_of(y);
+    for (int64_t x0 = 0; x0 < s.ow; x0 += kMaxSegment) {
+      Segment g{.in = image + (y * s.stride_h * wp + x0 * s.stride_w) * s.c,
+                .w = block + ky0 * s.kw * tap_bytes,
+                .ky0 = ky0,
+                .ky1 = std::max(ky0, ky1),
+                .x0 = x0,
+                .nx = std::min<int64_t>(kMaxSegment, s.ow - x0)};
+      kAccumulate[g.nx](s, wp, g, pf, acc);
+      Store<O>(post, s.oc, oc0, acc, g.nx, dst_image + ((y * s.ow + x0) * s.oc) * elem);
+    }
+  }
+}
+
+using RunItemFn = void (*)(const DirectConvU8Shape&, const DirectConvU8Epilogue&, const float*, const int8_t*,
+                           const int8_t*, const uint8_t*, int64_t, int64_t, char*);
+
+RunItemFn SelectRunItem(Out o) {
+  switch (o) {
+    case Out::kU8: return &RunItem<Out::kU8>;
+    case Out::kS8: return &RunItem<Out::kS8>;
+    case Out::kF32: break;
+  }
+  return &RunItem<Out::kF32>;
+}
+
+#pragma GCC diagnostic pop
+#pragma GCC pop_options
+
+}  // namespace
+
+bool DirectConvU8Supports(const DirectConvU8Shape& s) {
+  if (s.n < 1 || s.c < 4 || s.c % 4 != 0 || s.oc < kBlock || s.oc % kBlock != 0 || s.h < 1 || s.w < 1 ||
+      s.oh < 1 || s.ow < 1 || s.kh < 1 || s.kw < 1 || s.stride_h < 1 || s.stride_w < 1) {
+    return false;
+  }
+  const int64_t pad_bottom = (s.oh - 1) * s.stride_h + s.kh - s.pad_top - s.h;
+  const int64_t pad_right = (s.ow - 1) * s.stride_w + s.kw - s.pad_left - s.w;
+  return s.pad_top >= 0 && s.pad_top < s.kh && s.pad_left >= 0 && s.pad_left < s.kw && pad_bottom < s.kh &&
+         pad_right < s.kw && s.pad_top < s.h + s.kh && CpuHasAvx512Vnni();
+}
+
+bool DirectConvU8Preferred(const DirectConvU8Shape& s) {
+  return DirectConvU8Supports(s) && s.n == 1 && s.oh * s.ow <= 7 * 7;
+}
+
+DirectConvU8::DirectConvU8(const DirectConvU8Shape& shape, const int8_t* weights, DirectConvU8Epilogue epilogue,
+                           int num_threads)
+    : s_(shape), e_(std::move(epilogue)), num_threads_(std::max(1, num_threads)) {
+  Q2I_CHECK(DirectConvU8Supports(s_));
+  Q2I_CHECK(static_cast<int64_t>(e_.scale.size()) == s_.oc);
+  Q2I_CHECK(e_.bias.empty() || static_cast<int64_t>(e_.bias.size()) == s_.oc);
+  std::tie(e_.lo, e_.hi) = BoundsWithinType(e_.lo, e_.hi, e_.dst);
+  bias_ = e_.bias.empty() ? std::vector<float>(static_cast<size_t>(s_.oc), 0.f) : e_.bias;
+  // [oc / 64][kh][kw][c / 4][64][4]: the order Accumulate reads them in.
+  const int64_t taps = s_.kh * s_.kw, total = s_.oc * s_.c * taps;
+  packed_.assign(static_cast<size_t>(total + 64), 0);
+  int8_t* p = packed_.data() + (64 - reinterpret_cast<uintptr_t>(packed_.data()) % 64) % 64;
+  packed_data_ = p;
+  for (int64_t o = 0; o < s_.oc; ++o) {
+    for (int64_t i = 0; i < s_.c; ++i) {
+      for (int64_t t = 0; t < taps; ++t) {
+        const int64_t at = (((o / kBlock * taps + t) * (s_.c / 4) + i / 4) * kBlock + o % kBlock) * 4 + i % 4;
+        p[at] = weights[(o * s_.c + i) * taps + t];
+      }
+    }
+  }
+  hp_ = std::max(s_.pad_top + s_.h, (s_.oh - 1) * s_.stride_h + s_.kh);
+  wp_ = std::max(s_.pad_left + s_.w, (s_.ow - 1) * s_.stride_w + s_.kw);
+  padded_ = s_.pad_top > 0 || s_.pad_left > 0 || hp_ != s_.h || wp_ != s_.w;
+  if (padded_) {
+    pad_buffer_.assign(static_cast<size_t>(s_.n * hp_ * wp_ * s_.c + 64), 0);
+    pad_data_ = pad_buffer_.data() + (64 - reinterpret_cast<uintptr_t>(pad_buffer_.data()) % 64) % 64;
+  }
+}
+
+void DirectConvU8::Run(const uint8_t* src, void* dst) const {
+  const uint8_t* in = src;
+  if (padded_) {
+    for (int64_t img = 0; img < s_.n; ++img) {
+      for (int64_t y = 0; y < s_.h; ++y) {
+        std::memcpy(pad_data_ + ((img * hp_ + s_.pad_top + y) * wp_ + s_.pad_left) * s_.c,
+                    src + (img * s_.h + y) * s_.w * s_.c, static_cast<size_t>(s_.w * s_.c));
+      }
+    }
+    in = pad_data_;
+  }
+  const int64_t blocks = s_.oc / kBlock, items = s_.n * blocks;
+  const int64_t block_bytes = s_.kh * s_.kw * s_.c * kBlock;
+  const int64_t elem = OutOf(e_.dst) == Out::kF32 ? 4 : 1;
+  const int threads = static_cast<int>(std::min<int64_t>(num_threads_, items));
+  char* out = static_cast<char*>(dst);
+  const RunItemFn run_item = SelectRunItem(OutOf(e_.dst));
+  // Each thread takes a contiguous range of items (image-major), so it streams its own blocks' weights.
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+    const int64_t begin = items * t / nt, end = items * (t + 1) / nt;
+    for (int64_t i = begin; i < end; ++i) {
+      const int64_t img = i / blocks, b = i % blocks;
+      const int8_t* next = i + 1 < end ? packed_data_ + ((i + 1) % blocks) * block_bytes : nullptr;
+      run_item(s_, e_, bias_.data(), packed_data_ + b * block_bytes, next, in + img * hp_ * wp_ * s_.c, wp_,
+              b * kBlock, out + img * s_.oh * s_.ow * s_.oc * elem);
+    }
+  }
+}
+
+}  // namespace q2i::runtime::kernels

@@ -1,0 +1,91 @@
+// Dense INT8 convolution (groups 1) of u8 NHWC activations for small maps, on AVX-512 VNNI, that reads
+// its weights once per pass and streams them in while it computes.
+//
+// In ResNet50 at batch 1, the last two stages' convolutions carry 0.6-2.4 MB of weights each and see a
+// 14x14 or 7x7 map. Each finds its weights in memory (the network's 24 MB do not stay cached), and
+// oneDNN 2.6 takes them in as it computes, without overlap: a stage-5 3x3 convolution ran in 0.38 ms in
+// the network and in 0.27 ms right after a read of its weights (bench/README.md, "Where batch 1 loses").
+// This kernel packs the weights by blocks of 64 output channels, in the order it reads them, and while it
+// computes one block it prefetches the next one into L2, spread evenly over the block's work.
+//
+// Work: per image and block of 64 output channels, every output row in segments of up to 7 pixels. A
+// segment keeps 7 x 4 accumulators (7 pixels, 4 x 16 channels); for each filter tap and 4 input channels
+// it loads 4 weight vectors and broadcasts each pixel's 4 input bytes (vpdpbusd: 64 multiply-adds).
+// Filter rows that fall entirely in the padding are skipped; padding columns read zeros from a padded
+// copy of the input that Run() refreshes when the convolution pads.
+//
+// Result, per output channel c (oneDNN's post-op chain for an INT8 convolution with output scales, the
+// training roundings, a residual sum and a clip; runtime/kernels/training_rounding.h):
+//   v = (acc + bias[c]) * scale[c]
+//   if pre_residual_rescale: v = clamp(round(v), -127, 127) * pre_residual_rescale
+//   if residual:             v += sum_scale * dst (what the destination held, of type residual_type)
+//   if pre_activation_round: v = clamp(round(v), -127, 127)
+//   v = clamp(v * post_rescale, lo, hi), then round half to even and saturate (u8, s8) or store (f32).
+#pragma once
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace q2i::runtime::kernels {
+
+struct DirectConvU8Shape {
+  int64_t n = 0, c = 0, h = 0, w = 0;  // input (NHWC)
+  int64_t oc = 0, oh = 0, ow = 0;      // output (NHWC)
+  int64_t kh = 0, kw = 0;
+  int64_t stride_h = 1, stride_w = 1;  // dilation 1 only
+  int64_t pad_top = 0, pad_left = 0;   // bottom/right padding follows from oh/ow
+};
+
+struct DirectConvU8Epilogue {
+  std::vector<float> bias;   // per output channel, in accumulator units; empty = none
+  std::vector<float> scale;  // per output channel output scale
+  std::optional<float> pre_residual_rescale;  // set: round and clip before the sum, then this factor
+  bool residual = false;     // add sum_scale * (the destination's previous contents)
+  float sum_scale = 1.f;
+  dnnl::memory::data_type residual_type = dnnl::memory::data_type::u8;  // what the destination holds
+  bool pre_activation_round = false;
+  float post_rescale = 1.f;
+  float lo = -INFINITY, hi = INFINITY;  // activation bounds, after post_rescale
+  dnnl::memory::data_type dst = dnnl::memory::data_type::u8;  // u8, s8 or f32
+};
+
+// Whether the kernel handles the shape: input channels a multiple of 4, output channels a multiple of
+// 64, padding within the filter, and a CPU with AVX-512 VNNI.
+bool DirectConvU8Supports(const DirectConvU8Shape& s);
+
+// Whether it beats oneDNN on this shape inside a network (the tuned policy's rule): one image and an
+// output of at most 7x7 pixels (bench/README.md, "Streaming weights"). On ResNet50's 14x14 maps it was
+// no faster at one thread and 1.4% slower in the network at two.
+bool DirectConvU8Preferred(const DirectConvU8Shape& s);
+
+class DirectConvU8 {
+ public:
+  // `weights`: s8, [oc][c][kh][kw] (Paddle's filter). `num_threads`: the most OpenMP threads Run() uses.
+  // Requires DirectConvU8Supports(shape) and a consistent epilogue.
+  DirectConvU8(const DirectConvU8Shape& shape, const int8_t* weights, DirectConvU8Epilogue epilogue,
+               int num_threads);
+
+  // src: u8 NHWC [n, h, w, c]; dst: NHWC [n, oh, ow, oc] of the epilogue's type, holding the residual
+  // when the epilogue has one. No allocation.
+  void Run(const uint8_t* src, void* dst) const;
+
+  const DirectConvU8Shape& shape() const { return s_; }
+
+ private:
+  DirectConvU8Shape s_;
+  DirectConvU8Epilogue e_;
+  int num_threads_ = 1;
+  int64_t hp_ = 0, wp_ = 0;  // the padded input's size (h, w when there is no padding)
+  bool padded_ = false;
+  std::vector<int8_t> packed_;  // [oc / 64][kh][kw][c / 4][64][4], 64-byte aligned at packed_data_
+  const int8_t* packed_data_ = nullptr;
+  std::vector<float> bias_;     // [oc] (zeros when none)
+  std::vector<uint8_t> pad_buffer_;  // [n][hp][wp][c]: borders zero, interior written by the const Run
+  uint8_t* pad_data_ = nullptr;
+};
+
+}  // namespace q2i::runtime::kernels

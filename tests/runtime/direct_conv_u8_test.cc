@@ -1,0 +1,374 @@
+// The dense u8 kernel for small maps (runtime/kernels/direct_conv_u8.h) against a plain loop that applies
+// the same formula, against oneDNN's INT8 convolution built with the same attributes, and in the executor.
+#include "runtime/kernels/direct_conv_u8.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <type_traits>
+#include <unordered_map>
+#include <vector>
+
+#include "runtime/executor.h"
+#include "runtime/kernels/cpu_features.h"
+#include "tests/runtime/op_test_util.h"
+
+namespace q2i::testing {
+namespace {
+
+using dnnl::memory;
+using dt = memory::data_type;
+using tag = memory::format_tag;
+using runtime::kernels::DirectConvU8;
+using runtime::kernels::DirectConvU8Epilogue;
+using runtime::kernels::DirectConvU8Shape;
+
+const float kInf = INFINITY;
+
+struct DirectCase {
+  int64_t n, c, h, w, oc, kh, kw, stride, pad_t, pad_b, pad_l, pad_r;
+  dt out;
+  float lo, hi;  // activation bounds after post_rescale
+  bool bias = true;
+  bool residual = false;
+  dt residual_type = dt::u8;
+  float pre_residual_rescale = 0;  // 0: no rounding before the sum
+  bool pre_activation_round = false;
+  float post_rescale = 1.f;
+};
+
+DirectConvU8Shape ShapeOf(const DirectCase& k) {
+  return {.n = k.n, .c = k.c, .h = k.h, .w = k.w, .oc = k.oc,
+          .oh = (k.h + k.pad_t + k.pad_b - k.kh) / k.stride + 1,
+          .ow = (k.w + k.pad_l + k.pad_r - k.kw) / k.stride + 1,
+          .kh = k.kh, .kw = k.kw, .stride_h = k.stride, .stride_w = k.stride,
+          .pad_top = k.pad_t, .pad_left = k.pad_l};
+}
+
+std::string Describe(const DirectCase& k) {
+  return std::to_string(k.n) + "x" + std::to_string(k.c) + "x" + std::to_string(k.h) + "x" + std::to_string(k.w) +
+         " -> " + std::to_string(k.oc) + ", " + std::to_string(k.kh) + "x" + std::to_string(k.kw) + " stride " +
+         std::to_string(k.stride);
+}
+
+size_t OutCount(const DirectCase& k) {
+  const DirectConvU8Shape s = ShapeOf(k);
+  return static_cast<size_t>(s.n * s.oh * s.ow * s.oc);
+}
+
+struct DirectData {
+  std::vector<uint8_t> src;
+  std::vector<int8_t> weights;  // [oc][c][kh][kw]
+  std::vector<float> residual;  // [n][oh][ow][oc], values of residual_type
+  DirectConvU8Epilogue epilogue;
+};
+
+DirectData MakeData(const DirectCase& k, uint32_t seed) {
+  std::mt19937 g(seed);
+  DirectData d;
+  d.src.resize(static_cast<size_t>(k.n * k.h * k.w * k.c));
+  for (auto& v : d.src) v = static_cast<uint8_t>(g() % 256);
+  d.weights.resize(static_cast<size_t>(k.oc * k.c * k.kh * k.kw));
+  for (auto& v : d.weights) v = static_cast<int8_t>(static_cast<int>(g() % 255) - 127);
+  // Scales that bring the accumulators (up to ~1e5 here) near the 8-bit range.
+  const float spread = 1.f / std::sqrt(static_cast<float>(k.c * k.kh * k.kw));
+  std::uniform_real_distribution<float> scale(0.002f * spread, 0.02f * spread), bias(-3000.f, 3000.f);
+  for (int64_t c = 0; c < k.oc; ++c) {
+    d.epilogue.scale.push_back(scale(g));
+    if (k.bias) d.epilogue.bias.push_back(std::nearbyint(bias(g)));
+  }
+  if (k.residual) {
+    d.residual.resize(OutCount(k));
+    for (auto& v : d.residual) {
+      v = k.residual_type == dt::u8   ? static_cast<float>(g() % 256)
+          : k.residual_type == dt::s8 ? static_cast<float>(static_cast<int>(g() % 256) - 128)
+                                      : static_cast<float>(static_cast<int>(g() % 2001) - 1000) / 10.f;
+    }
+  }
+  DirectConvU8Epilogue& e = d.epilogue;
+  if (k.pre_residual_rescale > 0) e.pre_residual_rescale = k.pre_residual_rescale;
+  e.residual = k.residual;
+  e.sum_scale = 0.7f;
+  e.residual_type = k.residual_type;
+  e.pre_activation_round = k.pre_activation_round;
+  e.post_rescale = k.post_rescale;
+  e.lo = k.lo;
+  e.hi = k.hi;
+  e.dst = k.out;
+  return d;
+}
+
+float RoundClip127(float v) { return std::clamp(std::nearbyint(v), -127.f, 127.f); }
+
+// The kernel's contract, one value at a time (float operations in the header's order).
+std::vector<float> Reference(const DirectCase& k, const DirectData& d) {
+  const DirectConvU8Shape s = ShapeOf(k);
+  const DirectConvU8Epilogue& e = d.epilogue;
+  float lo = k.lo, hi = k.hi;
+  if (k.out != dt::f32) {
+    const float a = k.out == dt::u8 ? 0.f : -128.f, b = k.out == dt::u8 ? 255.f : 127.f;
+    lo = std::clamp(lo, a, b);
+    hi = std::clamp(hi, a, b);
+  }
+  std::vector<float> out;
+  for (int64_t n = 0; n < s.n; ++n) {
+    for (int64_t oy = 0; oy < s.oh; ++oy) {
+      for (int64_t ox = 0; ox < s.ow; ++ox) {
+        for (int64_t o = 0; o < s.oc; ++o) {
+          int32_t acc = 0;
+          for (int64_t ky = 0; ky < s.kh; ++ky) {
+            for (int64_t kx = 0; kx < s.kw; ++kx) {
+              const int64_t iy = oy * k.stride - k.pad_t + ky, ix = ox * k.stride - k.pad_l + kx;
+              if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w) continue;
+              for (int64_t i = 0; i < s.c; ++i) {
+                acc += d.src[static_cast<size_t>(((n * s.h + iy) * s.w + ix) * s.c + i)] *
+                       d.weights[static_cast<size_t>(((o * s.c + i) * s.kh + ky) * s.kw + kx)];
+              }
+            }
+          }
+          const size_t oi = static_cast<size_t>(o);
+          float v = (static_cast<float>(acc) + (k.bias ? e.bias[oi] : 0.f)) * e.scale[oi];
+          if (e.pre_residual_rescale) v = RoundClip127(v) * *e.pre_residual_rescale;
+          if (e.residual) v = std::fma(e.sum_scale, d.residual[out.size()], v);
+          if (e.pre_activation_round) v = RoundClip127(v);
+          v = std::min(std::max(v * e.post_rescale, lo), hi);
+          if (k.out != dt::f32) v = std::nearbyint(v);
+          out.push_back(v);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+// Runs the kernel into a destination that holds the residual (when there is one).
+std::vector<float> RunKernel(const DirectCase& k, const DirectData& d, int threads) {
+  DirectConvU8 kernel(ShapeOf(k), d.weights.data(), d.epilogue, threads);
+  const size_t count = OutCount(k);
+  std::vector<float> out(count);
+  auto run = [&](auto* dst, dt type) {
+    if (k.residual) {
+      EXPECT_EQ(type, k.residual_type) << "the residual is read as the destination's type here";
+      for (size_t i = 0; i < count; ++i) dst[i] = static_cast<std::remove_pointer_t<decltype(dst)>>(d.residual[i]);
+    }
+    kernel.Run(d.src.data(), dst);
+    std::copy(dst, dst + count, out.begin());
+  };
+  if (k.out == dt::f32) {
+    std::vector<float> q(count);
+    run(q.data(), dt::f32);
+  } else if (k.out == dt::u8 && k.residual_type != dt::s8) {
+    std::vector<uint8_t> q(count);
+    run(q.data(), dt::u8);
+  } else if (k.out == dt::u8) {  // s8 residual under a u8 output: the buffer starts as s8 bytes
+    std::vector<int8_t> q(count);
+    for (size_t i = 0; i < count; ++i) q[i] = static_cast<int8_t>(d.residual[i]);
+    kernel.Run(d.src.data(), q.data());
+    for (size_t i = 0; i < count; ++i) out[i] = static_cast<uint8_t>(q[i]);
+  } else {
+    std::vector<int8_t> q(count);
+    run(q.data(), dt::s8);
+  }
+  return out;
+}
+
+std::vector<DirectCase> Cases() {
+  return {
+      // ResNet50's last stage, scaled down: 3x3 stride 1, relu6 bound, u8 out.
+      {1, 128, 7, 7, 64, 3, 3, 1, 1, 1, 1, 1, dt::u8, 0.f, 90.f},
+      // 1x1 with the training roundings around a residual sum, s8 out (s8 residual).
+      {1, 256, 7, 7, 128, 1, 1, 1, 0, 0, 0, 0, dt::s8, -kInf, kInf, true, true, dt::s8, 0.5f, true, 2.f},
+      // The stride-2 entries of a stage: 3x3 and 1x1 from 14x14 to 7x7.
+      {1, 64, 14, 14, 128, 3, 3, 2, 1, 1, 1, 1, dt::f32, 0.f, kInf, false},
+      {1, 96, 14, 14, 64, 1, 1, 2, 0, 0, 0, 0, dt::u8, 0.f, 200.f, true, true, dt::u8, 0, true, 0.75f},
+      // s8 residual under a u8 output (the sum reads the buffer as s8), relu, no rounding.
+      {1, 64, 7, 7, 64, 3, 3, 1, 1, 1, 1, 1, dt::u8, 0.f, kInf, true, true, dt::s8},
+      // f32 out with an f32 residual.
+      {1, 32, 6, 6, 64, 3, 3, 1, 1, 1, 1, 1, dt::f32, -kInf, kInf, true, true, dt::f32, 0.25f},
+      // Rows of 9 and 16 columns (segments of 7 and the rest), a 2x3 filter, asymmetric padding.
+      {1, 16, 5, 9, 64, 2, 3, 1, 1, 0, 0, 2, dt::u8, 0.f, kInf},
+      {1, 8, 4, 16, 192, 3, 3, 1, 1, 1, 1, 1, dt::s8, -50.f, 50.f},
+      // Several images, 4 input channels, a 1x1 image whose taps but the centre are padding.
+      {3, 4, 7, 7, 64, 3, 3, 1, 1, 1, 1, 1, dt::u8, 0.f, kInf},
+      {2, 64, 1, 1, 128, 3, 3, 1, 1, 1, 1, 1, dt::u8, 0.f, kInf},
+      // 5x5 at stride 2 with padding 2, and a 7x7 map read at stride 3 without padding.
+      {1, 20, 9, 9, 64, 5, 5, 2, 2, 2, 2, 2, dt::s8, -kInf, kInf},
+      {1, 40, 7, 7, 64, 1, 1, 3, 0, 0, 0, 0, dt::u8, 0.f, kInf},
+  };
+}
+
+TEST(DirectConvU8Test, MatchesReferenceLoop) {
+  if (!runtime::kernels::CpuHasAvx512Vnni()) GTEST_SKIP() << "no AVX-512 VNNI: convolutions stay with oneDNN";
+  uint32_t seed = 300;
+  for (const DirectCase& k : Cases()) {
+    const DirectData d = MakeData(k, seed++);
+    const std::vector<float> want = Reference(k, d);
+    for (int threads : {1, 2, 3}) {
+      SCOPED_TRACE(Describe(k) + ", threads " + std::to_string(threads));
+      const std::vector<float> got = RunKernel(k, d, threads);
+      ASSERT_EQ(got.size(), want.size());
+      int bad = 0;
+      for (size_t i = 0; i < got.size(); ++i) {
+        const float tol = k.out == dt::f32 ? 1e-5f * std::max(1.f, std::fabs(want[i])) : 0.f;
+        if (std::fabs(got[i] - want[i]) > tol && bad++ < 5) ADD_FAILURE() << "[" << i << "] " << got[i] << " vs " << want[i];
+      }
+      EXPECT_EQ(bad, 0);
+    }
+  }
+}
+
+TEST(DirectConvU8Test, RefusesWhatItDoesNotHandle) {
+  const DirectCase ok{1, 64, 7, 7, 64, 3, 3, 1, 1, 1, 1, 1, dt::u8, 0.f, kInf};
+  EXPECT_EQ(runtime::kernels::DirectConvU8Supports(ShapeOf(ok)), runtime::kernels::CpuHasAvx512Vnni());
+  DirectConvU8Shape s = ShapeOf(ok);
+  s.c = 6;  // not a multiple of 4
+  EXPECT_FALSE(runtime::kernels::DirectConvU8Supports(s));
+  s = ShapeOf(ok);
+  s.oc = 96;  // not a multiple of 64
+  EXPECT_FALSE(runtime::kernels::DirectConvU8Supports(s));
+  s = ShapeOf(ok);
+  s.pad_top = 3;  // a whole filter of padding
+  EXPECT_FALSE(runtime::kernels::DirectConvU8Supports(s));
+  s = ShapeOf({1, 64, 7, 7, 64, 3, 3, 1, 1, 3, 1, 1, dt::u8, 0.f, kInf});  // bottom padding of 3
+  EXPECT_FALSE(runtime::kernels::DirectConvU8Supports(s));
+}
+
+TEST(DirectConvU8Test, PreferredOnlyWhereItWasMeasuredFaster) {
+  if (!runtime::kernels::CpuHasAvx512Vnni()) GTEST_SKIP() << "no AVX-512 VNNI: convolutions stay with oneDNN";
+  EXPECT_TRUE(runtime::kernels::DirectConvU8Preferred(ShapeOf({1, 512, 7, 7, 512, 3, 3, 1, 1, 1, 1, 1, dt::u8, 0.f, kInf})));
+  EXPECT_TRUE(runtime::kernels::DirectConvU8Preferred(ShapeOf({1, 512, 14, 14, 512, 3, 3, 2, 1, 1, 1, 1, dt::u8, 0.f, kInf})))
+      << "stride 2 onto a 7x7 map";
+  EXPECT_FALSE(runtime::kernels::DirectConvU8Preferred(ShapeOf({1, 256, 14, 14, 256, 3, 3, 1, 1, 1, 1, 1, dt::u8, 0.f, kInf})))
+      << "14x14 maps";
+  EXPECT_FALSE(runtime::kernels::DirectConvU8Preferred(ShapeOf({16, 512, 7, 7, 512, 3, 3, 1, 1, 1, 1, 1, dt::u8, 0.f, kInf})))
+      << "batches";
+}
+
+// oneDNN's INT8 convolution with the same output scales, bias, sum and clip gives the same values (at most
+// one quantum apart, where float rounding of the scaled sum differs).
+TEST(DirectConvU8Test, AgreesWithOneDnn) {
+  if (!runtime::kernels::CpuHasAvx512Vnni()) GTEST_SKIP() << "no AVX-512 VNNI: convolutions stay with oneDNN";
+  dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  dnnl::stream stream(engine);
+  uint32_t seed = 700;
+  for (const DirectCase& k : Cases()) {
+    if (k.pre_residual_rescale > 0 || k.pre_activation_round || k.post_rescale != 1.f ||
+        (k.residual && k.residual_type != k.out)) {
+      continue;  // the plain chain: scales, bias, sum, clip
+    }
+    SCOPED_TRACE(Describe(k));
+    const DirectData d = MakeData(k, seed++);
+    const DirectConvU8Shape s = ShapeOf(k);
+    const memory::desc src_md({s.n, s.c, s.h, s.w}, dt::u8, tag::nhwc);
+    const memory::desc dst_md({s.n, s.oc, s.oh, s.ow}, k.out, tag::nhwc);
+    const memory::desc w_md({s.oc, s.c, s.kh, s.kw}, dt::s8, tag::oihw);
+    const memory::desc b_md({s.oc}, dt::f32, tag::x);
+    dnnl::primitive_attr attr;
+    attr.set_output_scales(1 << 1, d.epilogue.scale);
+    dnnl::post_ops ops;
+    if (k.residual) ops.append_sum(d.epilogue.sum_scale);
+    if (k.lo != -kInf || k.hi != kInf) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, k.lo, k.hi);
+    attr.set_post_ops(ops);
+    const memory::dims strides = {k.stride, k.stride};
+    const memory::dims pad_l = {k.pad_t, k.pad_l}, pad_r = {k.pad_b, k.pad_r};
+    auto desc = k.bias ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
+                                                         dnnl::algorithm::convolution_direct, src_md, w_md, b_md,
+                                                         dst_md, strides, pad_l, pad_r)
+                       : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
+                                                         dnnl::algorithm::convolution_direct, src_md, w_md, dst_md,
+                                                         strides, pad_l, pad_r);
+    dnnl::convolution_forward::primitive_desc pd(desc, attr, engine);
+    memory src(src_md, engine, const_cast<uint8_t*>(d.src.data()));
+    memory w(w_md, engine, const_cast<int8_t*>(d.weights.data()));
+    std::vector<float> bias = d.epilogue.bias;
+    memory b(b_md, engine, k.bias ? bias.data() : nullptr);
+    memory dst(dst_md, engine);
+    const size_t count = OutCount(k);
+    for (size_t i = 0; i < count && k.residual; ++i) {
+      if (k.out == dt::f32) static_cast<float*>(dst.get_data_handle())[i] = d.residual[i];
+      if (k.out == dt::u8) static_cast<uint8_t*>(dst.get_data_handle())[i] = static_cast<uint8_t>(d.residual[i]);
+      if (k.out == dt::s8) static_cast<int8_t*>(dst.get_data_handle())[i] = static_cast<int8_t>(d.residual[i]);
+    }
+    std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, dst}};
+    if (k.bias) args[DNNL_ARG_BIAS] = b;
+    dnnl::convolution_forward(pd).execute(stream, args);
+    stream.wait();
+    const std::vector<float> got = RunKernel(k, d, 1);
+    int off = 0;
+    for (size_t i = 0; i < got.size(); ++i) {
+      float theirs;
+      if (k.out == dt::f32) {
+        theirs = static_cast<float*>(dst.get_data_handle())[i];
+      } else if (k.out == dt::u8) {
+        theirs = static_cast<uint8_t*>(dst.get_data_handle())[i];
+      } else {
+        theirs = static_cast<int8_t*>(dst.get_data_handle())[i];
+      }
+      const float tol = k.out == dt::f32 ? 1e-4f * std::max(1.f, std::fabs(theirs)) : 1.f;
+      EXPECT_LE(std::fabs(got[i] - theirs), tol) << "[" << i << "]";
+      if (got[i] != theirs) ++off;
+    }
+    EXPECT_LE(off, static_cast<int>(got.size() / 100)) << "values one quantum apart";
+  }
+}
+
+// Through the executor: ResNet50's last-stage residual conv (u8 in, the roundings training did, an s8
+// residual, relu6, u8 out) runs on the kernel under the tuned policy and on oneDNN under the library
+// policy, and the two agree within one quantum (Int8ConvTest compares both with the reference).
+TEST(DirectConvU8Test, ExecutorRunsSmallMapInt8ConvsOnIt) {
+  const int64_t ic = 128, oc = 256;
+  std::mt19937 g(91);
+  ir::Tensor x(ir::DataType::kUInt8, {1, ic, 7, 7}), r(ir::DataType::kInt8, {1, oc, 7, 7});
+  for (int64_t i = 0; i < x.numel(); ++i) x.data<uint8_t>()[i] = static_cast<uint8_t>(g() % 256);
+  for (int64_t i = 0; i < r.numel(); ++i) r.data<int8_t>()[i] = static_cast<int8_t>(static_cast<int>(g() % 255) - 127);
+  ir::Tensor w(ir::DataType::kFP32, {oc, ic, 1, 1}), b(ir::DataType::kFP32, {oc});
+  std::uniform_real_distribution<float> u(-0.5f, 0.5f);
+  for (int64_t i = 0; i < w.numel(); ++i) w.data<float>()[i] = u(g);
+  for (int64_t i = 0; i < oc; ++i) b.data<float>()[i] = u(g);
+  const ir::ProgramBuilder::Attrs attrs = {{"mkldnn_data_type", ir::Attribute::String("int8")},
+                                           {"Scale_in", ir::Attribute::Float(40.f)},
+                                           {"Scale_weights", ir::Attribute::Floats({250.f})},
+                                           {"Scale_out", ir::Attribute::Float(3.f)},
+                                           {"Scale_in_eltwise", ir::Attribute::Float(20.f)},
+                                           {"Scale_pre_residual", ir::Attribute::Float(4.f)},
+                                           {"fuse_residual_connection", ir::Attribute::Bool(true)},
+                                           {"fuse_activation", ir::Attribute::String("relu6")},
+                                           {"fuse_alpha", ir::Attribute::Float(6.f)}};
+  const ir::Program p = BuildProgram(
+      {{"x", x}, {"r", r}}, {{"w", w}, {"b", b}},
+      {{"conv2d", {{"Input", {"x"}}, {"Filter", {"w"}}, {"Bias", {"b"}}, {"ResidualData", {"r"}}}, {{"Output", {"y"}}}, attrs}},
+      {"y"}, {{"y", ir::DataType::kUInt8}});
+  std::vector<ir::Tensor> outputs;
+  std::vector<int> reorders;
+  for (runtime::ConvImplPolicy policy : {runtime::ConvImplPolicy::kTuned, runtime::ConvImplPolicy::kLibraryDefault}) {
+    auto exec = runtime::Executor::Create(p, {.num_threads = 2, .conv_impl = policy});
+    ASSERT_TRUE(exec.ok()) << exec.status().ToString();
+    auto out = (*exec)->Run(std::vector<ir::Tensor>{x, r});
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    auto stats = (*exec)->CurrentPlanStats();
+    ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+    const bool ours = policy == runtime::ConvImplPolicy::kTuned && runtime::kernels::CpuHasAvx512Vnni();
+    EXPECT_EQ(stats->variant_steps.count("direct_conv_u8") ? stats->variant_steps.at("direct_conv_u8") : 0, ours ? 1 : 0);
+    reorders.push_back(stats->num_reorder_steps);
+    outputs.push_back((*out)[0]);
+  }
+  EXPECT_EQ(reorders[0], reorders[1]) << "the kernel's NHWC layouts cost no extra reorder";
+  ASSERT_EQ(outputs[0].dims(), (std::vector<int64_t>{1, oc, 7, 7}));
+  ASSERT_EQ(outputs[0].dtype(), ir::DataType::kUInt8);
+  int off = 0, nonzero = 0;
+  for (int64_t i = 0; i < outputs[0].numel(); ++i) {
+    const int a = outputs[0].data<uint8_t>()[i], e = outputs[1].data<uint8_t>()[i];
+    EXPECT_LE(std::abs(a - e), 1) << "[" << i << "]";
+    off += a != e;
+    nonzero += a != 0;
+  }
+  EXPECT_LE(off, outputs[0].numel() / 100);
+  EXPECT_GT(nonzero, outputs[0].numel() / 4) << "a test that relu6 zeroes out proves little";
+}
+
+}  // namespace
+}  // namespace q2i::testing
