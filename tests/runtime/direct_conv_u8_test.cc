@@ -10,19 +10,18 @@
 #include <random>
 #include <string>
 #include <type_traits>
-#include <unordered_map>
 #include <vector>
 
 #include "runtime/executor.h"
 #include "runtime/kernels/cpu_features.h"
 #include "tests/runtime/op_test_util.h"
+#include "tests/runtime/own_kernel_test_util.h"
 
 namespace q2i::testing {
 namespace {
 
 using dnnl::memory;
 using dt = memory::data_type;
-using tag = memory::format_tag;
 using runtime::kernels::DirectConvU8;
 using runtime::kernels::DirectConvU8Epilogue;
 using runtime::kernels::DirectConvU8Shape;
@@ -252,8 +251,6 @@ TEST(DirectConvU8Test, PreferredOnlyWhereItWasMeasuredFaster) {
 // one quantum apart, where float rounding of the scaled sum differs).
 TEST(DirectConvU8Test, AgreesWithOneDnn) {
   if (!runtime::kernels::CpuHasAvx512Vnni()) GTEST_SKIP() << "no AVX-512 VNNI: convolutions stay with oneDNN";
-  dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-  dnnl::stream stream(engine);
   uint32_t seed = 700;
   for (const DirectCase& k : Cases()) {
     if (k.pre_residual_rescale > 0 || k.pre_activation_round || k.post_rescale != 1.f ||
@@ -263,56 +260,24 @@ TEST(DirectConvU8Test, AgreesWithOneDnn) {
     SCOPED_TRACE(Describe(k));
     const DirectData d = MakeData(k, seed++);
     const DirectConvU8Shape s = ShapeOf(k);
-    const memory::desc src_md({s.n, s.c, s.h, s.w}, dt::u8, tag::nhwc);
-    const memory::desc dst_md({s.n, s.oc, s.oh, s.ow}, k.out, tag::nhwc);
-    const memory::desc w_md({s.oc, s.c, s.kh, s.kw}, dt::s8, tag::oihw);
-    const memory::desc b_md({s.oc}, dt::f32, tag::x);
-    dnnl::primitive_attr attr;
-    attr.set_output_scales(1 << 1, d.epilogue.scale);
-    dnnl::post_ops ops;
-    if (k.residual) ops.append_sum(d.epilogue.sum_scale);
-    if (k.lo != -kInf || k.hi != kInf) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, k.lo, k.hi);
-    attr.set_post_ops(ops);
-    const memory::dims strides = {k.stride, k.stride};
-    const memory::dims pad_l = {k.pad_t, k.pad_l}, pad_r = {k.pad_b, k.pad_r};
-    auto desc = k.bias ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
-                                                         dnnl::algorithm::convolution_direct, src_md, w_md, b_md,
-                                                         dst_md, strides, pad_l, pad_r)
-                       : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
-                                                         dnnl::algorithm::convolution_direct, src_md, w_md, dst_md,
-                                                         strides, pad_l, pad_r);
-    dnnl::convolution_forward::primitive_desc pd(desc, attr, engine);
-    memory src(src_md, engine, const_cast<uint8_t*>(d.src.data()));
-    memory w(w_md, engine, const_cast<int8_t*>(d.weights.data()));
-    std::vector<float> bias = d.epilogue.bias;
-    memory b(b_md, engine, k.bias ? bias.data() : nullptr);
-    memory dst(dst_md, engine);
-    const size_t count = OutCount(k);
-    for (size_t i = 0; i < count && k.residual; ++i) {
-      if (k.out == dt::f32) static_cast<float*>(dst.get_data_handle())[i] = d.residual[i];
-      if (k.out == dt::u8) static_cast<uint8_t*>(dst.get_data_handle())[i] = static_cast<uint8_t>(d.residual[i]);
-      if (k.out == dt::s8) static_cast<int8_t*>(dst.get_data_handle())[i] = static_cast<int8_t>(d.residual[i]);
-    }
-    std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, dst}};
-    if (k.bias) args[DNNL_ARG_BIAS] = b;
-    dnnl::convolution_forward(pd).execute(stream, args);
-    stream.wait();
-    const std::vector<float> got = RunKernel(k, d, 1);
-    int off = 0;
-    for (size_t i = 0; i < got.size(); ++i) {
-      float theirs;
-      if (k.out == dt::f32) {
-        theirs = static_cast<float*>(dst.get_data_handle())[i];
-      } else if (k.out == dt::u8) {
-        theirs = static_cast<uint8_t*>(dst.get_data_handle())[i];
-      } else {
-        theirs = static_cast<int8_t*>(dst.get_data_handle())[i];
-      }
-      const float tol = k.out == dt::f32 ? 1e-4f * std::max(1.f, std::fabs(theirs)) : 1.f;
-      EXPECT_LE(std::fabs(got[i] - theirs), tol) << "[" << i << "]";
-      if (got[i] != theirs) ++off;
-    }
-    EXPECT_LE(off, static_cast<int>(got.size() / 100)) << "values one quantum apart";
+    OneDnnU8Conv c{.src_dims = {s.n, s.c, s.h, s.w},
+                   .dst_dims = {s.n, s.oc, s.oh, s.ow},
+                   .weight_dims = {s.oc, s.c, s.kh, s.kw},
+                   .src = d.src.data(),
+                   .weights = d.weights.data(),
+                   .bias = d.epilogue.bias,
+                   .scales = d.epilogue.scale,
+                   .residual = d.residual,
+                   .sum_scale = d.epilogue.sum_scale,
+                   .clip = k.lo != -kInf || k.hi != kInf,
+                   .lo = k.lo,
+                   .hi = k.hi,
+                   .dst_type = k.out,
+                   .strides = {k.stride, k.stride},
+                   .dilations = {0, 0},
+                   .pad_l = {k.pad_t, k.pad_l},
+                   .pad_r = {k.pad_b, k.pad_r}};
+    ExpectWithinOneQuantum(RunKernel(k, d, 1), RunOneDnnU8Conv(c), k.out);
   }
 }
 
@@ -342,32 +307,11 @@ TEST(DirectConvU8Test, ExecutorRunsSmallMapInt8ConvsOnIt) {
       {{"x", x}, {"r", r}}, {{"w", w}, {"b", b}},
       {{"conv2d", {{"Input", {"x"}}, {"Filter", {"w"}}, {"Bias", {"b"}}, {"ResidualData", {"r"}}}, {{"Output", {"y"}}}, attrs}},
       {"y"}, {{"y", ir::DataType::kUInt8}});
-  std::vector<ir::Tensor> outputs;
-  std::vector<int> reorders;
-  for (runtime::ConvImplPolicy policy : {runtime::ConvImplPolicy::kTuned, runtime::ConvImplPolicy::kLibraryDefault}) {
-    auto exec = runtime::Executor::Create(p, {.num_threads = 2, .conv_impl = policy});
-    ASSERT_TRUE(exec.ok()) << exec.status().ToString();
-    auto out = (*exec)->Run(std::vector<ir::Tensor>{x, r});
-    ASSERT_TRUE(out.ok()) << out.status().ToString();
-    auto stats = (*exec)->CurrentPlanStats();
-    ASSERT_TRUE(stats.ok()) << stats.status().ToString();
-    const bool ours = policy == runtime::ConvImplPolicy::kTuned && runtime::kernels::CpuHasAvx512Vnni();
-    EXPECT_EQ(stats->variant_steps.count("direct_conv_u8") ? stats->variant_steps.at("direct_conv_u8") : 0, ours ? 1 : 0);
-    reorders.push_back(stats->num_reorder_steps);
-    outputs.push_back((*out)[0]);
-  }
-  EXPECT_EQ(reorders[0], reorders[1]) << "the kernel's NHWC layouts cost no extra reorder";
-  ASSERT_EQ(outputs[0].dims(), (std::vector<int64_t>{1, oc, 7, 7}));
-  ASSERT_EQ(outputs[0].dtype(), ir::DataType::kUInt8);
-  int off = 0, nonzero = 0;
-  for (int64_t i = 0; i < outputs[0].numel(); ++i) {
-    const int a = outputs[0].data<uint8_t>()[i], e = outputs[1].data<uint8_t>()[i];
-    EXPECT_LE(std::abs(a - e), 1) << "[" << i << "]";
-    off += a != e;
-    nonzero += a != 0;
-  }
-  EXPECT_LE(off, outputs[0].numel() / 100);
-  EXPECT_GT(nonzero, outputs[0].numel() / 4) << "a test that relu6 zeroes out proves little";
+  const ir::Tensor y = ExpectOwnKernelUnderTunedOnly(p, {x, r}, "direct_conv_u8", runtime::kernels::CpuHasAvx512Vnni());
+  ASSERT_EQ(y.dims(), (std::vector<int64_t>{1, oc, 7, 7}));
+  int nonzero = 0;
+  for (int64_t i = 0; i < y.numel(); ++i) nonzero += y.data<uint8_t>()[i] != 0;
+  EXPECT_GT(nonzero, y.numel() / 4) << "a test that relu6 zeroes out proves little";
 }
 
 }  // namespace

@@ -10,18 +10,17 @@
 #include <cstdint>
 #include <random>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "runtime/executor.h"
 #include "tests/runtime/op_test_util.h"
+#include "tests/runtime/own_kernel_test_util.h"
 
 namespace q2i::testing {
 namespace {
 
 using dnnl::memory;
 using dt = memory::data_type;
-using tag = memory::format_tag;
 using runtime::kernels::DwConvU8;
 using runtime::kernels::DwConvU8Epilogue;
 using runtime::kernels::DwConvU8Shape;
@@ -208,55 +207,29 @@ TEST(DwConvU8Test, RefusesWhatItDoesNotHandle) {
 // most one quantum apart, where float rounding of the scaled sum differs).
 TEST(DwConvU8Test, AgreesWithOneDnn) {
   if (!runtime::kernels::CpuHasAvx512VnniVbmi()) GTEST_SKIP() << "no AVX-512 VNNI/VBMI: convolutions stay with oneDNN";
-  dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-  dnnl::stream stream(engine);
   uint32_t seed = 900;
   for (const DwCase& k : Cases()) {
     const DwData d = MakeData(k, seed++);
     const DwConvU8Shape s = ShapeOf(k);
-    const memory::desc src_md({s.n, s.c, s.h, s.w}, dt::u8, tag::nhwc);
-    const memory::desc dst_md({s.n, s.c, s.oh, s.ow}, k.out, tag::nhwc);
-    const memory::desc w_md({s.c, 1, 1, s.kh, s.kw}, dt::s8, tag::goihw);
-    const memory::desc b_md({s.c}, dt::f32, tag::x);
-    dnnl::primitive_attr attr;
-    attr.set_output_scales(1 << 1, d.epilogue.scale);
-    dnnl::post_ops ops;
-    if (k.lo != -kInf || k.hi != kInf) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, k.lo, k.hi);
-    attr.set_post_ops(ops);
-    const memory::dims strides = {k.stride, k.stride}, dil = {k.dilation - 1, k.dilation - 1};
-    const memory::dims pad_l = {k.pad_t, k.pad_l}, pad_r = {k.pad_b, k.pad_r};
-    auto desc = k.bias ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
-                                                         dnnl::algorithm::convolution_direct, src_md, w_md, b_md,
-                                                         dst_md, strides, dil, pad_l, pad_r)
-                       : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
-                                                         dnnl::algorithm::convolution_direct, src_md, w_md, dst_md,
-                                                         strides, dil, pad_l, pad_r);
-    dnnl::convolution_forward::primitive_desc pd(desc, attr, engine);
-    memory src(src_md, engine, const_cast<uint8_t*>(d.src.data()));
-    memory w(w_md, engine, const_cast<int8_t*>(d.weights.data()));
-    std::vector<float> bias = d.epilogue.bias;
-    memory b(b_md, engine, k.bias ? bias.data() : nullptr);
-    memory dst(dst_md, engine);
-    std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, dst}};
-    if (k.bias) args[DNNL_ARG_BIAS] = b;
-    dnnl::convolution_forward(pd).execute(stream, args);
-    stream.wait();
-    const std::vector<float> got = RunKernel(k, d, 1);
-    int off = 0;
-    for (size_t i = 0; i < got.size(); ++i) {
-      float theirs;
-      if (k.out == dt::f32) {
-        theirs = static_cast<float*>(dst.get_data_handle())[i];
-      } else if (k.out == dt::u8) {
-        theirs = static_cast<uint8_t*>(dst.get_data_handle())[i];
-      } else {
-        theirs = static_cast<int8_t*>(dst.get_data_handle())[i];
-      }
-      const float tol = k.out == dt::f32 ? 1e-4f * std::max(1.f, std::fabs(theirs)) : 1.f;
-      EXPECT_LE(std::fabs(got[i] - theirs), tol) << "c=" << k.c << " [" << i << "]";
-      if (got[i] != theirs) ++off;
-    }
-    EXPECT_LE(off, static_cast<int>(got.size() / 100)) << "c=" << k.c << ": values one quantum apart";
+    OneDnnU8Conv c{.src_dims = {s.n, s.c, s.h, s.w},
+                   .dst_dims = {s.n, s.c, s.oh, s.ow},
+                   .weight_dims = {s.c, 1, 1, s.kh, s.kw},
+                   .src = d.src.data(),
+                   .weights = d.weights.data(),
+                   .bias = d.epilogue.bias,
+                   .scales = d.epilogue.scale,
+                   .residual = {},
+                   .sum_scale = 1.f,
+                   .clip = k.lo != -kInf || k.hi != kInf,
+                   .lo = k.lo,
+                   .hi = k.hi,
+                   .dst_type = k.out,
+                   .strides = {k.stride, k.stride},
+                   .dilations = {k.dilation - 1, k.dilation - 1},
+                   .pad_l = {k.pad_t, k.pad_l},
+                   .pad_r = {k.pad_b, k.pad_r}};
+    SCOPED_TRACE("c=" + std::to_string(k.c));
+    ExpectWithinOneQuantum(RunKernel(k, d, 1), RunOneDnnU8Conv(c), k.out);
   }
 }
 
@@ -285,30 +258,9 @@ TEST(DwConvU8Test, ExecutorRunsInt8DepthwiseConvsOnIt) {
                                      {{"depthwise_conv2d", {{"Input", {"x"}}, {"Filter", {"w"}}, {"Bias", {"b"}}},
                                        {{"Output", {"y"}}}, attrs}},
                                      {"y"}, {{"y", ir::DataType::kUInt8}});
-  std::vector<ir::Tensor> outputs;
-  std::vector<int> reorders;
-  for (runtime::ConvImplPolicy policy : {runtime::ConvImplPolicy::kTuned, runtime::ConvImplPolicy::kLibraryDefault}) {
-    auto exec = runtime::Executor::Create(p, {.num_threads = 2, .conv_impl = policy});
-    ASSERT_TRUE(exec.ok()) << exec.status().ToString();
-    auto out = (*exec)->Run({x});
-    ASSERT_TRUE(out.ok()) << out.status().ToString();
-    auto stats = (*exec)->CurrentPlanStats();
-    ASSERT_TRUE(stats.ok()) << stats.status().ToString();
-    const bool ours = policy == runtime::ConvImplPolicy::kTuned && runtime::kernels::CpuHasAvx512VnniVbmi();
-    EXPECT_EQ(stats->variant_steps.count("dw_conv_u8") ? stats->variant_steps.at("dw_conv_u8") : 0, ours ? 1 : 0);
-    reorders.push_back(stats->num_reorder_steps);
-    outputs.push_back((*out)[0]);
-  }
-  EXPECT_EQ(reorders[0], reorders[1]) << "the kernel's NHWC layouts cost no extra reorder";
-  ASSERT_EQ(outputs[0].dims(), (std::vector<int64_t>{2, c, 8, 8}));
-  ASSERT_EQ(outputs[0].dtype(), ir::DataType::kUInt8);
-  int off = 0;
-  for (int64_t i = 0; i < outputs[0].numel(); ++i) {
-    const int a = outputs[0].data<uint8_t>()[i], e = outputs[1].data<uint8_t>()[i];
-    EXPECT_LE(std::abs(a - e), 1) << "[" << i << "]";
-    off += a != e;
-  }
-  EXPECT_LE(off, outputs[0].numel() / 100);
+  const ir::Tensor y =
+      ExpectOwnKernelUnderTunedOnly(p, {x}, "dw_conv_u8", runtime::kernels::CpuHasAvx512VnniVbmi());
+  EXPECT_EQ(y.dims(), (std::vector<int64_t>{2, c, 8, 8}));
 }
 
 }  // namespace
