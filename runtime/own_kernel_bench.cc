@@ -33,6 +33,16 @@ double TimeMs(const std::function<void()>& f) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// Either kernel's epilogue for the benchmark's convolution: bias, output scales, relu, u8 out.
+template <class Epilogue>
+Epilogue ReluEpilogue(const std::vector<float>& bias, const std::vector<float>& scale) {
+  Epilogue e;
+  e.bias = bias;
+  e.scale = scale;
+  e.lo = 0.f;
+  return e;
+}
+
 // One weight set per copy, for both implementations.
 struct Contenders {
   std::vector<std::function<void()>> onednn, ours;  // [copy]
@@ -115,18 +125,12 @@ StatusOr<OwnKernelBenchResult> BenchOwnKernel(const OwnKernelBenchOptions& o) {
       stream.wait();
     });
     if (depthwise) {
-      kernels::DwConvU8Epilogue e;
-      e.bias = bias;
-      e.scale = scale;
-      e.lo = 0.f;
-      dw.push_back(std::make_unique<kernels::DwConvU8>(ws, w.data(), std::move(e), o.threads));
+      dw.push_back(std::make_unique<kernels::DwConvU8>(ws, w.data(), ReluEpilogue<kernels::DwConvU8Epilogue>(bias, scale),
+                                                       o.threads));
       run.ours.push_back([k = dw.back().get(), src_bytes, &ours_dst] { k->Run(src_bytes, ours_dst.data()); });
     } else {
-      kernels::DirectConvU8Epilogue e;
-      e.bias = bias;
-      e.scale = scale;
-      e.lo = 0.f;
-      direct.push_back(std::make_unique<kernels::DirectConvU8>(ds, w.data(), std::move(e), o.threads));
+      direct.push_back(std::make_unique<kernels::DirectConvU8>(
+          ds, w.data(), ReluEpilogue<kernels::DirectConvU8Epilogue>(bias, scale), o.threads));
       run.ours.push_back([k = direct.back().get(), src_bytes, &ours_dst] { k->Run(src_bytes, ours_dst.data()); });
     }
   }

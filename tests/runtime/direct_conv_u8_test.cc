@@ -208,14 +208,7 @@ TEST(DirectConvU8Test, MatchesReferenceLoop) {
     const std::vector<float> want = Reference(k, d);
     for (int threads : {1, 2, 3}) {
       SCOPED_TRACE(Describe(k) + ", threads " + std::to_string(threads));
-      const std::vector<float> got = RunKernel(k, d, threads);
-      ASSERT_EQ(got.size(), want.size());
-      int bad = 0;
-      for (size_t i = 0; i < got.size(); ++i) {
-        const float tol = k.out == dt::f32 ? 1e-5f * std::max(1.f, std::fabs(want[i])) : 0.f;
-        if (std::fabs(got[i] - want[i]) > tol && bad++ < 5) ADD_FAILURE() << "[" << i << "] " << got[i] << " vs " << want[i];
-      }
-      EXPECT_EQ(bad, 0);
+      ExpectMatchesReference(RunKernel(k, d, threads), want, k.out);
     }
   }
 }

@@ -160,14 +160,7 @@ TEST(DwConvU8Test, MatchesReferenceLoop) {
       SCOPED_TRACE("c=" + std::to_string(k.c) + " " + std::to_string(k.kh) + "x" + std::to_string(k.kw) + " stride " +
                    std::to_string(k.stride) + " dilation " + std::to_string(k.dilation) + " threads " +
                    std::to_string(threads));
-      const std::vector<float> got = RunKernel(k, d, threads);
-      ASSERT_EQ(got.size(), want.size());
-      int bad = 0;
-      for (size_t i = 0; i < got.size(); ++i) {
-        const float tol = k.out == dt::f32 ? 1e-5f * std::max(1.f, std::fabs(want[i])) : 0.f;
-        if (std::fabs(got[i] - want[i]) > tol && bad++ < 5) ADD_FAILURE() << "[" << i << "] " << got[i] << " vs " << want[i];
-      }
-      EXPECT_EQ(bad, 0);
+      ExpectMatchesReference(RunKernel(k, d, threads), want, k.out);
     }
   }
 }

@@ -67,6 +67,16 @@ std::vector<float> RunOneDnnU8Conv(const OneDnnU8Conv& c) {
   return out;
 }
 
+void ExpectMatchesReference(const std::vector<float>& got, const std::vector<float>& want, dt type) {
+  ASSERT_EQ(got.size(), want.size());
+  int bad = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    const float tol = type == dt::f32 ? 1e-5f * std::max(1.f, std::fabs(want[i])) : 0.f;
+    if (std::fabs(got[i] - want[i]) > tol && bad++ < 5) ADD_FAILURE() << "[" << i << "] " << got[i] << " vs " << want[i];
+  }
+  EXPECT_EQ(bad, 0);
+}
+
 void ExpectWithinOneQuantum(const std::vector<float>& ours, const std::vector<float>& theirs, dt type) {
   ASSERT_EQ(ours.size(), theirs.size());
   int off = 0;

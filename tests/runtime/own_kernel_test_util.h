@@ -33,6 +33,11 @@ struct OneDnnU8Conv {
 // The destination, as floats in NHWC order.
 std::vector<float> RunOneDnnU8Conv(const OneDnnU8Conv& c);
 
+// A kernel's results against its plain-loop reference: equal (1e-5 relative for f32); reports the first
+// mismatches.
+void ExpectMatchesReference(const std::vector<float>& got, const std::vector<float>& want,
+                            dnnl::memory::data_type type);
+
 // Ours and oneDNN's results: at most one quantum apart (1e-4 relative for f32), and at most 1% of the
 // values off by one.
 void ExpectWithinOneQuantum(const std::vector<float>& ours, const std::vector<float>& theirs,
