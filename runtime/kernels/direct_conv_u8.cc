@@ -32,7 +32,7 @@ struct Segment {
   const uint8_t* in;   // input pixel (y * stride_h, x0 * stride_w) of the image
   const int8_t* w;     // the block's packed weights at filter row ky0
   int64_t ky0, ky1;    // filter rows inside the image
-  int64_t x0, nx;      // output columns
+  int64_t nx;          // output columns
 };
 
 struct Prefetch {
@@ -49,7 +49,9 @@ struct Prefetch {
 #pragma GCC diagnostic ignored "-Wuninitialized"
 
 // Accumulates NX pixels x 64 channels over the segment's filter rows, all columns, all input channels;
-// spreads `pf.per_tap` prefetches over each tap's input channels.
+// spreads `pf.per_tap` prefetches over each tap's input channels. 28 accumulators, 4 weight vectors and a
+// broadcast need 33 vector registers: GCC keeps one accumulator in memory. The arrangements tried to
+// avoid that (two half passes per quad, fused epilogue) made it spill far more (bench/README.md).
 template <int NX>
 void Accumulate(const DirectConvU8Shape& s, int64_t wp, const Segment& g, Prefetch& pf, __m512i* out) {
   __m512i acc[NX * 4];
@@ -198,7 +200,6 @@ void RunItem(const DirectConvU8Shape& s, const DirectConvU8Epilogue& e, const fl
                 .w = block + ky0 * s.kw * tap_bytes,
                 .ky0 = ky0,
                 .ky1 = std::max(ky0, ky1),
-                .x0 = x0,
                 .nx = std::min<int64_t>(kMaxSegment, s.ow - x0)};
       kAccumulate[g.nx](s, wp, g, pf, acc);
       Store<O>(post, s.oc, oc0, acc, g.nx, dst_image + ((y * s.ow + x0) * s.oc) * elem);
