@@ -8,7 +8,8 @@
 //     further gain); Paddle's single rounding (--round_residual_inputs=false) 0.92 / 0.9468; FP32
 //     0.91 / 0.9386. Also asserted: INT8 is closer than FP32 and than the single rounding; figures printed.
 //   OCR detector: mean cosine >= 0.98 on the output maps, at 640x640 and 480x320.
-// Also: --save_int8_weights output gives the same results as the FP32-weight output.
+// Also: --save_int8_weights output gives the same results as the FP32-weight output, and at batch 1
+// this project's own kernels give what oneDNN gives on ResNet50.
 // Names end in "Slow": the ASan CI run skips them.
 #include <gtest/gtest.h>
 
@@ -22,6 +23,7 @@
 #include "data_prep/label_list.h"
 #include "passes/pipelines.h"
 #include "runtime/executor.h"
+#include "runtime/kernels/cpu_features.h"
 #include "tests/e2e/agreement.h"
 #include "tests/e2e/text_lines.h"
 #include "tests/test_util/shared_data.h"
@@ -137,6 +139,39 @@ TEST(Int8AgreementTest, ResNet50OnImagenetSampleSlow) {
   EXPECT_GT(g.mean_cosine(), g32.mean_cosine());
   EXPECT_GT(g.mean_cosine(), g1.mean_cosine());  // the rounding before the residual add is what training did
   EXPECT_GT(g2.mean_cosine(), g1.mean_cosine());
+}
+
+// At batch 1 the last stage's 9 convolutions (7x7 outputs) run on DirectConvU8 under the tuned policy
+// (runtime/kernels/direct_conv_u8.h): with the real model's scales and roundings they give what oneDNN
+// gives (library policy), image by image.
+TEST(Int8AgreementTest, ResNet50AtBatchOneOwnKernelsMatchOneDnnSlow) {
+  Q2I_REQUIRE_SHARED("data/imagenet_sample_100/val_list.txt");
+  Q2I_REQUIRE_SHARED("models/resnet50_qat_v1/__model__");
+  auto dir = FilledModelCopy("resnet50_qat_v1");
+  ASSERT_FALSE(dir.empty());
+  const Models m = LoadAndConvert(dir);
+  auto tuned = runtime::Executor::Create(m.int8, {.num_threads = 1, .conv_impl = runtime::ConvImplPolicy::kTuned});
+  auto library =
+      runtime::Executor::Create(m.int8, {.num_threads = 1, .conv_impl = runtime::ConvImplPolicy::kLibraryDefault});
+  ASSERT_TRUE(tuned.ok() && library.ok());
+  auto list = ReadLabelList(SharedPath("data/imagenet_sample_100/val_list.txt"));
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  ImagePreprocessOptions pre;
+  pre.resize_short = 0;
+  pre.interpolation = Interpolation::kLinear;
+  Agreement g;
+  for (size_t i = 0; i < 20; ++i) {
+    auto x = PreprocessImageFile(SharedPath("data/imagenet_sample_100") / (*list)[i].path, pre);
+    ASSERT_TRUE(x.ok()) << x.status().ToString();
+    Compare(**tuned, **library, ir::Tensor::FromVector<float>({1, 3, 224, 224}, *x), &g);
+  }
+  auto stats = (*tuned)->CurrentPlanStats();
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  const int own = stats->variant_steps.count("direct_conv_u8") ? stats->variant_steps.at("direct_conv_u8") : 0;
+  EXPECT_EQ(own, runtime::kernels::CpuHasAvx512Vnni() ? 9 : 0);
+  Report("resnet50_qat_v1 INT8 batch 1, tuned (DirectConvU8) vs library (oneDNN)", g);
+  EXPECT_GE(g.top1(), 0.95);
+  EXPECT_GE(g.mean_cosine(), 0.999);
 }
 
 // A document-like page: light background, lines of dark text in several fonts and sizes, and a photo
