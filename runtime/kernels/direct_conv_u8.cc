@@ -18,13 +18,7 @@ namespace {
 constexpr int64_t kBlock = 64;  // output channels per block: 4 vectors of 16
 constexpr int kMaxSegment = 7;  // pixels per segment: 7 x 4 accumulators of the 32 vector registers
 
-enum class Out { kU8, kS8, kF32 };
-
-Out OutOf(dnnl::memory::data_type t) {
-  if (t == dnnl::memory::data_type::u8) return Out::kU8;
-  if (t == dnnl::memory::data_type::s8) return Out::kS8;
-  return Out::kF32;
-}
+using Out = EpilogueOut;
 
 // One segment's place: where its input starts (padded coordinates), which filter rows it uses, where it
 // writes, and the prefetch stream it advances.
@@ -232,7 +226,7 @@ bool DirectConvU8Supports(const DirectConvU8Shape& s) {
   const int64_t pad_bottom = (s.oh - 1) * s.stride_h + s.kh - s.pad_top - s.h;
   const int64_t pad_right = (s.ow - 1) * s.stride_w + s.kw - s.pad_left - s.w;
   return s.pad_top >= 0 && s.pad_top < s.kh && s.pad_left >= 0 && s.pad_left < s.kw && pad_bottom < s.kh &&
-         pad_right < s.kw && s.pad_top < s.h + s.kh && CpuHasAvx512Vnni();
+         pad_right < s.kw && CpuHasAvx512Vnni();
 }
 
 bool DirectConvU8Preferred(const DirectConvU8Shape& s) {
@@ -246,7 +240,8 @@ DirectConvU8::DirectConvU8(const DirectConvU8Shape& shape, const int8_t* weights
   Q2I_CHECK(static_cast<int64_t>(e_.scale.size()) == s_.oc);
   Q2I_CHECK(e_.bias.empty() || static_cast<int64_t>(e_.bias.size()) == s_.oc);
   std::tie(e_.lo, e_.hi) = BoundsWithinType(e_.lo, e_.hi, e_.dst);
-  bias_ = e_.bias.empty() ? std::vector<float>(static_cast<size_t>(s_.oc), 0.f) : e_.bias;
+  bias_ = std::move(e_.bias);  // the epilogue keeps no second copy
+  if (bias_.empty()) bias_.assign(static_cast<size_t>(s_.oc), 0.f);
   // [oc / 64][kh][kw][c / 4][64][4]: the order Accumulate reads them in.
   const int64_t taps = s_.kh * s_.kw, total = s_.oc * s_.c * taps;
   packed_.assign(static_cast<size_t>(total + 64), 0);
@@ -282,10 +277,10 @@ void DirectConvU8::Run(const uint8_t* src, void* dst) const {
   }
   const int64_t blocks = s_.oc / kBlock, items = s_.n * blocks;
   const int64_t block_bytes = s_.kh * s_.kw * s_.c * kBlock;
-  const int64_t elem = OutOf(e_.dst) == Out::kF32 ? 4 : 1;
+  const int64_t elem = EpilogueOutOf(e_.dst) == Out::kF32 ? 4 : 1;
   const int threads = static_cast<int>(std::min<int64_t>(num_threads_, items));
   char* out = static_cast<char*>(dst);
-  const RunItemFn run_item = SelectRunItem(OutOf(e_.dst));
+  const RunItemFn run_item = SelectRunItem(EpilogueOutOf(e_.dst));
   // Each thread takes a contiguous range of items (image-major), so it streams its own blocks' weights.
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {

@@ -77,7 +77,7 @@ class DirectConvU8 {
 
  private:
   DirectConvU8Shape s_;
-  DirectConvU8Epilogue e_;
+  DirectConvU8Epilogue e_;  // its bias moved into bias_
   int num_threads_ = 1;
   int64_t hp_ = 0, wp_ = 0;  // the padded input's size (h, w when there is no padding)
   bool padded_ = false;

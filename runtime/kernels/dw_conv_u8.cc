@@ -20,7 +20,7 @@ constexpr int64_t kMaxRingRows = (kMaxKh - 1) * kMaxDilation + 1;
 // budget (tiles on its 56- and 112-wide maps) was 2% slower in the network at batch 1 and 6% at batch 16.
 constexpr int64_t kRingBudget = 48 * 1024;
 
-enum class Out { kU8, kS8, kF32 };
+using Out = EpilogueOut;
 
 // What one work item (an image, a block of channels, a range of output rows) reads and writes.
 struct ItemArgs {
@@ -267,13 +267,6 @@ ItemFn Select(int64_t kh, int64_t block, Out d) {
   return nullptr;
 }
 
-Out OutOf(dnnl::memory::data_type dt) {
-  if (dt == dnnl::memory::data_type::u8) return Out::kU8;
-  if (dt == dnnl::memory::data_type::s8) return Out::kS8;
-  Q2I_CHECK(dt == dnnl::memory::data_type::f32);
-  return Out::kF32;
-}
-
 // The channel (offset in its block of 16 B channels) whose taps dword i of the block's quads holds.
 int64_t ChannelAt(int64_t block, int64_t i) {
   if (block != 64) return i;
@@ -337,7 +330,7 @@ DwConvU8::DwConvU8(const DwConvU8Shape& shape, const int8_t* weights, DwConvU8Ep
 void DwConvU8::Run(const uint8_t* src, void* dst) const {
   const ItemArgs a{&s_,  packed_.data(), bias_.data(), scale_.data(), lo_, hi_, src, dst, zero_row_,
                    ring_rows_, row_bytes_};
-  const ItemFn fn = Select(s_.kh, block_, OutOf(dst_));
+  const ItemFn fn = Select(s_.kh, block_, EpilogueOutOf(dst_));
   const int64_t blocks = s_.c / block_;
   const int64_t items = s_.n * blocks * tiles_ * row_chunks_;
   uint8_t* scratch = rings_;

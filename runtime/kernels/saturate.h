@@ -1,4 +1,4 @@
-// Bounds of an INT8 kernel's epilogue that also keep its results within the destination type.
+// The destination of an INT8 kernel's epilogue: its type, and bounds that keep results within it.
 #pragma once
 
 #include <oneapi/dnnl/dnnl.hpp>
@@ -6,7 +6,19 @@
 #include <algorithm>
 #include <utility>
 
+#include "support/check.h"
+
 namespace q2i::runtime::kernels {
+
+// The element type an epilogue stores, as a template argument.
+enum class EpilogueOut { kU8, kS8, kF32 };
+
+inline EpilogueOut EpilogueOutOf(dnnl::memory::data_type t) {
+  if (t == dnnl::memory::data_type::u8) return EpilogueOut::kU8;
+  if (t == dnnl::memory::data_type::s8) return EpilogueOut::kS8;
+  Q2I_CHECK(t == dnnl::memory::data_type::f32);
+  return EpilogueOut::kF32;
+}
 
 // Activation bounds [lo, hi] joined with the range of a u8 or s8 destination (f32: unchanged). Since
 // clamp(clamp(x, lo, hi), a, b) is clamp(x, clamp(lo, a, b), clamp(hi, a, b)), one clamp does both, and
