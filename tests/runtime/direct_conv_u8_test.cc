@@ -197,6 +197,11 @@ std::vector<DirectCase> Cases() {
       // 5x5 at stride 2 with padding 2, and a 7x7 map read at stride 3 without padding.
       {1, 20, 9, 9, 64, 5, 5, 2, 2, 2, 2, 2, dt::s8, -kInf, kInf},
       {1, 40, 7, 7, 64, 1, 1, 3, 0, 0, 0, 0, dt::u8, 0.f, kInf},
+      // Stage-4 sized maps (supported, though the tuned policy keeps them on oneDNN): two segments per
+      // row with a rounded residual sum, a flat 1x1 with f32 out, and 28x28 read at stride 2.
+      {1, 64, 14, 14, 128, 3, 3, 1, 1, 1, 1, 1, dt::u8, 0.f, 90.f, true, true, dt::u8, 0, true, 0.75f},
+      {1, 128, 14, 14, 64, 1, 1, 1, 0, 0, 0, 0, dt::f32, -kInf, kInf},
+      {1, 32, 28, 28, 64, 3, 3, 2, 1, 1, 1, 1, dt::s8, -kInf, kInf},
   };
 }
 
