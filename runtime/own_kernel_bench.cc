@@ -14,6 +14,7 @@
 #include "runtime/kernels/cpu_features.h"
 #include "runtime/kernels/direct_conv_u8.h"
 #include "runtime/kernels/dw_conv_u8.h"
+#include "support/stats.h"
 
 namespace q2i::runtime {
 namespace {
@@ -21,11 +22,6 @@ namespace {
 using dnnl::memory;
 using dt = memory::data_type;
 using tag = memory::format_tag;
-
-double MedianOf(std::vector<double> v) {
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
-  return v[v.size() / 2];
-}
 
 double TimeMs(const std::function<void()>& f) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -148,10 +144,10 @@ StatusOr<OwnKernelBenchResult> BenchOwnKernel(const OwnKernelBenchOptions& o) {
   }
   OwnKernelBenchResult res;
   res.onednn_impl = pd.impl_info_str();
-  res.onednn_hot_ms = MedianOf(onednn_hot);
-  res.ours_hot_ms = MedianOf(ours_hot);
-  res.onednn_streamed_ms = MedianOf(onednn_streamed);
-  res.ours_streamed_ms = MedianOf(ours_streamed);
+  res.onednn_hot_ms = Median(onednn_hot);
+  res.ours_hot_ms = Median(ours_hot);
+  res.onednn_streamed_ms = Median(onednn_streamed);
+  res.ours_streamed_ms = Median(ours_streamed);
   return res;
 }
 

@@ -15,6 +15,7 @@
 #include "runtime/dnnl_utils.h"
 #include "runtime/kernels/common.h"
 #include "runtime/kernels/training_rounding.h"
+#include "support/stats.h"
 
 namespace q2i::runtime {
 namespace {
@@ -107,11 +108,6 @@ StatusOr<BareConv> MakeBareConv(const Executor& exec, size_t op_index, const dnn
   } catch (const dnnl::error& e) {
     return Unsupported(op.DebugName(), ": oneDNN cannot create the bare convolution: ", e.what());
   }
-}
-
-double Median(std::vector<double>& ms) {
-  std::nth_element(ms.begin(), ms.begin() + static_cast<std::ptrdiff_t>(ms.size() / 2), ms.end());
-  return ms[ms.size() / 2];
 }
 
 // Writes back and evicts `bytes` at `p` from every cache level.

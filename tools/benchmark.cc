@@ -17,6 +17,7 @@
 #include "converter/model_io.h"
 #include "runtime/executor.h"
 #include "runtime/primitive_floor.h"
+#include "support/stats.h"
 #include "support/text.h"
 
 DEFINE_string(fp32_model, "", "FP32 model directory (e.g. from save_quant_model --fp32_model_save_path)");
@@ -131,12 +132,6 @@ StatusOr<std::pair<double, double>> PrintFloor(const Model& m, double median_ms)
   return std::make_pair(floor_sum, cold_sum);
 }
 
-double Percentile(std::vector<double> v, double q) {
-  std::sort(v.begin(), v.end());
-  size_t i = static_cast<size_t>(q * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -175,14 +170,14 @@ int main(int argc, char** argv) {
   int8.exec->ResetProfile();
   for (int i = 0; i < FLAGS_repeat && st.ok(); ++i) st = time_all(i, true);
   if (!st.ok()) return Fail(st);
-  const double f = Percentile(fp32.ms, 0.5), q = Percentile(int8.ms, 0.5);
+  const double f = q2i::Percentile(fp32.ms, 0.5), q = q2i::Percentile(int8.ms, 0.5);
   std::printf("batch_size=%d num_threads=%d repeat=%d conv_impl=%s\n", FLAGS_batch_size, FLAGS_num_threads,
               FLAGS_repeat, FLAGS_conv_impl.c_str());
-  std::printf("fp32: median %.3f ms  min %.3f  p90 %.3f\n", f, Percentile(fp32.ms, 0), Percentile(fp32.ms, 0.9));
-  std::printf("int8: median %.3f ms  min %.3f  p90 %.3f\n", q, Percentile(int8.ms, 0), Percentile(int8.ms, 0.9));
+  std::printf("fp32: median %.3f ms  min %.3f  p90 %.3f\n", f, q2i::Percentile(fp32.ms, 0), q2i::Percentile(fp32.ms, 0.9));
+  std::printf("int8: median %.3f ms  min %.3f  p90 %.3f\n", q, q2i::Percentile(int8.ms, 0), q2i::Percentile(int8.ms, 0.9));
   std::printf("fp32_ms=%.3f int8_ms=%.3f speedup=%.2f\n", f, q, f / q);
   if (both) {
-    const double l = Percentile(int8_library.ms, 0.5);
+    const double l = q2i::Percentile(int8_library.ms, 0.5);
     std::printf("int8_library_ms=%.3f speedup_library=%.2f tuned_gain=%.3f (int8_library / int8)\n", l, f / l, l / q);
   }
   if (FLAGS_profile) {
