@@ -82,7 +82,8 @@ StatusOr<const ir::Tensor*> Int8Filter(const ir::Op& op, const ir::Tensor& filte
   return &storage;
 }
 
-// An INT8 conv's constant Bias in accumulator units; empty when it has none.
+// A conv's constant Bias in accumulator units (w_scales empty: FP32, units of 1); empty when it has none.
+// Only FP32 convs may take a Bias computed at run time, and they do not come here.
 StatusOr<std::vector<float>> ConstantAccumulatorBias(PrepareContext& ctx, const ir::Op& op, int64_t oc, float s_in,
                                                      const std::vector<float>& w_scales) {
   if (ctx.FindInput("Bias") == nullptr) return std::vector<float>{};
@@ -325,11 +326,9 @@ class ConvKernel : public Kernel {
     std::vector<std::pair<int, memory>> args = {{DNNL_ARG_SRC, src_mem}, {DNNL_ARG_WEIGHTS, weights}};
 
     if (bias_info != nullptr) {
-      const ir::Tensor* bias = ctx.InputConstant("Bias");
-      if (bias != nullptr || int8) {
-        if (bias == nullptr) return Unsupported(op.DebugName(), ": an INT8 conv needs a constant Bias");
+      if (int8 || ctx.InputConstant("Bias") != nullptr) {
         Q2I_ASSIGN_OR_RETURN(std::vector<float> values,
-                             AccumulatorBias(op, *bias, AccumulatorUnits(p.oc, s_in, int8 ? w_scales : std::vector<float>{})));
+                             ConstantAccumulatorBias(ctx, op, p.oc, s_in, int8 ? w_scales : std::vector<float>{}));
         memory b = ctx.NewOwnedMemory(bias_md);
         std::copy(values.begin(), values.end(), DataOf<float>(b));
         args.emplace_back(DNNL_ARG_BIAS, b);

@@ -270,6 +270,18 @@ TEST(ConvErrorsTest, FilterOfAnotherTypeIsAClearError) {
   EXPECT_NE(y.status().message().find("Filter must be float32 or int8"), std::string::npos) << y.status().ToString();
 }
 
+// A constant Bias with fewer values than output channels: a clear error naming the op, never a read
+// past its end.
+TEST(ConvErrorsTest, BiasOfTheWrongLengthIsAClearError) {
+  const ir::Tensor x = RandomTensor({1, 4, 5, 5}, 4), w = RandomTensor({4, 4, 1, 1}, 5), b = RandomTensor({3}, 6);
+  auto y = RunOp({"conv2d", {{"Input", {"x"}}, {"Filter", {"w"}}, {"Bias", {"b"}}}, {{"Output", {"y"}}}, {}},
+                 {{"x", x}}, {{"w", w}, {"b", b}});
+  ASSERT_FALSE(y.ok());
+  EXPECT_NE(y.status().message().find("conv2d(id="), std::string::npos) << y.status().ToString();
+  EXPECT_NE(y.status().message().find("Bias has 3 values for 4 output channels"), std::string::npos)
+      << y.status().ToString();
+}
+
 // A 2x2 stride-2 deconvolution (the form that runs as matmuls) with an int32 Bias: the values are
 // converted, never read as floats.
 TEST(DeconvBiasTest, Int32BiasIsConverted) {
