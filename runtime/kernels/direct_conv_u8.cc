@@ -15,8 +15,10 @@
 namespace q2i::runtime::kernels {
 namespace {
 
-constexpr int64_t kBlock = 64;  // output channels per block: 4 vectors of 16
-constexpr int kMaxSegment = 7;  // pixels per segment: 7 x 4 accumulators of the 32 vector registers
+constexpr int64_t kBlock = 64;      // output channels per block: 4 vectors of 16
+constexpr int64_t kOutVector = 16;  // output channels per accumulator
+constexpr int kRowSegment = 7;      // pixels per segment of a row: 7 x 4 accumulators
+constexpr int kFlatSegment = 14;    // pixels per segment of a flat map: 14 x 2 accumulators
 
 using Out = EpilogueOut;
 
@@ -24,9 +26,11 @@ using Out = EpilogueOut;
 // writes, and the prefetch stream it advances.
 struct Segment {
   const uint8_t* in;   // input pixel (y * stride_h, x0 * stride_w) of the image
-  const int8_t* w;     // the block's packed weights at filter row ky0
+  const int8_t* w;     // the block's packed weights at filter row ky0 (and the segment's first channel)
   int64_t ky0, ky1;    // filter rows inside the image
   int64_t nx;          // output columns
+  int64_t col0;        // padded input column of the first pixel's first tap (x0 * stride_w)
+  bool in_one_row;     // the pixels lie in one row, so a tap can fall in its padding columns
 };
 
 struct Prefetch {
@@ -42,24 +46,51 @@ struct Prefetch {
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
 
-// Accumulates NX pixels x 64 channels over the segment's filter rows, all columns, all input channels;
-// spreads `pf.per_tap` prefetches over each tap's input channels. 28 accumulators, 4 weight vectors and a
-// broadcast need 33 vector registers: GCC keeps one accumulator in memory. The arrangements tried to
-// avoid that (two half passes per quad, fused epilogue) made it spill far more (bench/README.md).
-template <int NX>
+// One filter tap's input channels [q0, q1) for pixels [SL, NX - SR) of the segment: the pixels left out
+// would read padding there.
+template <int NX, int OV, int SL, int SR>
+inline __attribute__((always_inline)) void TapQuads(__m512i* acc, const uint8_t* in, int64_t px, const int8_t*& w,
+                                                    int64_t q0, int64_t q1) {
+  for (int64_t q = q0; q < q1; ++q) {
+    __m512i wv[OV];
+#pragma GCC unroll 4
+    for (int j = 0; j < OV; ++j) wv[j] = _mm512_load_si512(w + 64 * j);
+    w += kBlock * 4;  // a quad of all the block's channels, whichever OV x 16 of them this reads
+#pragma GCC unroll 16
+    for (int x = SL; x < NX - SR; ++x) {
+      int32_t quad;
+      std::memcpy(&quad, in + x * px + q * 4, 4);
+      const __m512i b = _mm512_set1_epi32(quad);
+#pragma GCC unroll 4
+      for (int j = 0; j < OV; ++j) acc[x * OV + j] = _mm512_dpbusd_epi32(acc[x * OV + j], b, wv[j]);
+    }
+  }
+}
+
+// Accumulates NX pixels x OV vectors of 16 output channels over the segment's filter rows, all columns,
+// all input channels; spreads `pf.per_tap` prefetches over each tap's input channels. A tap whose column
+// falls in the padding for the segment's first or last pixel skips that pixel. Two shapes:
+// - 7 x 4 (a row of a small map): 28 accumulators, 4 weight vectors and a broadcast need 33 vector
+//   registers, so GCC keeps one accumulator in memory. The arrangements tried to avoid that (two half
+//   passes per quad, fused epilogue) made it spill far more (bench/README.md).
+// - 14 x 2 (flat maps, see RunItem): 28 accumulators, 2 weight vectors and a broadcast fit in 31.
+template <int NX, int OV>
 void Accumulate(const DirectConvU8Shape& s, int64_t wp, const Segment& g, Prefetch& pf, __m512i* out) {
-  __m512i acc[NX * 4];
+  __m512i acc[NX * OV];
 #pragma GCC unroll 32
-  for (int i = 0; i < NX * 4; ++i) acc[i] = _mm512_setzero_si512();
+  for (int i = 0; i < NX * OV; ++i) acc[i] = _mm512_setzero_si512();
   const int64_t quads = s.c / 4, px = s.stride_w * s.c, row = wp * s.c;
   const int8_t* w = g.w;
   // Input channels per prefetch: the tap's lines spread evenly over its quads.
   const int64_t every = pf.per_tap > 0 ? std::max<int64_t>(1, quads / pf.per_tap) : quads;
   const char* next = pf.next;
   int64_t left = pf.left;
+  const int64_t last_col = g.col0 + (NX - 1) * s.stride_w;
   for (int64_t ky = g.ky0; ky < g.ky1; ++ky) {
     for (int64_t kx = 0; kx < s.kw; ++kx) {
       const uint8_t* in = g.in + ky * row + kx * s.c;
+      const int skip = !g.in_one_row ? 0
+                                     : (g.col0 + kx < s.pad_left ? 2 : 0) + (last_col + kx >= s.pad_left + s.w ? 1 : 0);
       int64_t issue = std::min(pf.per_tap, left);
       left -= issue;
       for (int64_t q0 = 0; q0 < quads; q0 += every) {
@@ -69,20 +100,11 @@ void Accumulate(const DirectConvU8Shape& s, int64_t wp, const Segment& g, Prefet
           --issue;
         }
         const int64_t q1 = std::min(quads, q0 + every);
-        for (int64_t q = q0; q < q1; ++q) {
-          const __m512i w0 = _mm512_load_si512(w), w1 = _mm512_load_si512(w + 64);
-          const __m512i w2 = _mm512_load_si512(w + 128), w3 = _mm512_load_si512(w + 192);
-          w += 256;
-#pragma GCC unroll 8
-          for (int x = 0; x < NX; ++x) {
-            int32_t quad;
-            std::memcpy(&quad, in + x * px + q * 4, 4);
-            const __m512i b = _mm512_set1_epi32(quad);
-            acc[x * 4] = _mm512_dpbusd_epi32(acc[x * 4], b, w0);
-            acc[x * 4 + 1] = _mm512_dpbusd_epi32(acc[x * 4 + 1], b, w1);
-            acc[x * 4 + 2] = _mm512_dpbusd_epi32(acc[x * 4 + 2], b, w2);
-            acc[x * 4 + 3] = _mm512_dpbusd_epi32(acc[x * 4 + 3], b, w3);
-          }
+        switch (skip) {
+          case 0: TapQuads<NX, OV, 0, 0>(acc, in, px, w, q0, q1); break;
+          case 1: TapQuads<NX, OV, 0, 1>(acc, in, px, w, q0, q1); break;
+          case 2: TapQuads<NX, OV, 1, 0>(acc, in, px, w, q0, q1); break;
+          default: TapQuads<NX, OV, 1, 1>(acc, in, px, w, q0, q1); break;
         }
       }
       for (; issue > 0; --issue, next += 64) _mm_prefetch(next, _MM_HINT_T1);
@@ -91,14 +113,20 @@ void Accumulate(const DirectConvU8Shape& s, int64_t wp, const Segment& g, Prefet
   pf.next = next;
   pf.left = left;
 #pragma GCC unroll 32
-  for (int i = 0; i < NX * 4; ++i) out[i] = acc[i];
+  for (int i = 0; i < NX * OV; ++i) out[i] = acc[i];
 }
 
 using AccumulateFn = void (*)(const DirectConvU8Shape&, int64_t, const Segment&, Prefetch&, __m512i*);
 
-constexpr AccumulateFn kAccumulate[kMaxSegment + 1] = {nullptr,          &Accumulate<1>, &Accumulate<2>,
-                                                       &Accumulate<3>,   &Accumulate<4>, &Accumulate<5>,
-                                                       &Accumulate<6>,   &Accumulate<7>};
+// Accumulate for 1..N pixels, indexed by the segment's pixel count.
+template <int OV, typename Counts>
+struct AccumulateTable;
+template <int OV, int... NX>
+struct AccumulateTable<OV, std::integer_sequence<int, NX...>> {
+  static constexpr AccumulateFn by_pixels[] = {nullptr, &Accumulate<NX + 1, OV>...};
+};
+using AccumulateRow = AccumulateTable<4, std::make_integer_sequence<int, kRowSegment>>;
+using AccumulateFlat = AccumulateTable<2, std::make_integer_sequence<int, kFlatSegment>>;
 
 __m512 RoundClip127(__m512 v) {
   v = _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
@@ -134,8 +162,9 @@ struct Post {
   float post_rescale, lo, hi;
 };
 
-// Applies the epilogue (the header's formula) to one segment's accumulators and stores them.
-template <Out O>
+// Applies the epilogue (the header's formula) to one segment's accumulators (nx pixels x OV vectors, from
+// channel oc0) and stores them.
+template <Out O, int OV>
 inline __attribute__((always_inline)) void Store(const Post& p, int64_t oc, int64_t oc0, const __m512i* acc,
                                                  int64_t nx, char* dst_pixel) {
   constexpr int64_t elem = O == Out::kF32 ? 4 : 1;
@@ -143,9 +172,9 @@ inline __attribute__((always_inline)) void Store(const Post& p, int64_t oc, int6
   const __m512 pre = _mm512_set1_ps(p.pre_rescale), sum = _mm512_set1_ps(p.sum_scale);
   for (int64_t x = 0; x < nx; ++x) {
     char* d = dst_pixel + x * oc * elem;
-    for (int64_t j = 0; j < 4; ++j) {
-      const int64_t c = oc0 + j * 16;
-      __m512 v = _mm512_add_ps(_mm512_cvtepi32_ps(acc[x * 4 + j]), _mm512_loadu_ps(p.bias + c));
+    for (int64_t j = 0; j < OV; ++j) {
+      const int64_t c = oc0 + j * kOutVector;
+      __m512 v = _mm512_add_ps(_mm512_cvtepi32_ps(acc[x * OV + j]), _mm512_loadu_ps(p.bias + c));
       v = _mm512_mul_ps(v, _mm512_loadu_ps(p.scale + c));
       if (p.pre_residual) v = _mm512_mul_ps(RoundClip127(v), pre);
       if (p.residual) v = _mm512_fmadd_ps(sum, LoadResidual(d + c * elem, p.residual_type), v);
@@ -162,13 +191,20 @@ inline __attribute__((always_inline)) void Store(const Post& p, int64_t oc, int6
   }
 }
 
-// One image and block of output channels: every output row, segment by segment, prefetching `next`
-// (the thread's next block, or null) over the whole item.
+// Whether the map is one flat run of pixels: a 1x1 filter at stride 1 over an unpadded input reads
+// output pixel p at input pixel p, across rows.
+bool IsFlat(const DirectConvU8Shape& s, int64_t wp) {
+  return s.kh == 1 && s.kw == 1 && s.stride_h == 1 && s.stride_w == 1 && wp == s.w && s.oh == s.h;
+}
+
+// One image and block of output channels, prefetching `next` (the thread's next block, or null) over
+// the whole item. A flat map runs in segments of 14 pixels, once per half of the block (2 x 16
+// channels); any other map row by row, in segments of 7 pixels and all 64 channels.
 template <Out O>
 void RunItem(const DirectConvU8Shape& s, const DirectConvU8Epilogue& e, const float* bias, const int8_t* block,
              const int8_t* next, const uint8_t* image, int64_t wp, int64_t oc0, char* dst_image) {
   const int64_t tap_bytes = s.c * kBlock;
-  const int64_t segments = (s.ow + kMaxSegment - 1) / kMaxSegment;
+  const bool flat = IsFlat(s, wp);
   auto rows_of = [&](int64_t y) {
     const int64_t top = y * s.stride_h;
     return std::make_pair(std::max<int64_t>(0, s.pad_top - top), std::min(s.kh, s.pad_top + s.h - top));
@@ -176,9 +212,14 @@ void RunItem(const DirectConvU8Shape& s, const DirectConvU8Epilogue& e, const fl
   Prefetch pf;
   if (next != nullptr) {
     int64_t taps = 0;
-    for (int64_t y = 0; y < s.oh; ++y) {
-      const auto [ky0, ky1] = rows_of(y);
-      taps += std::max<int64_t>(0, ky1 - ky0) * s.kw * segments;
+    if (flat) {
+      taps = 2 * ((s.oh * s.ow + kFlatSegment - 1) / kFlatSegment);
+    } else {
+      const int64_t segments = (s.ow + kRowSegment - 1) / kRowSegment;
+      for (int64_t y = 0; y < s.oh; ++y) {
+        const auto [ky0, ky1] = rows_of(y);
+        taps += std::max<int64_t>(0, ky1 - ky0) * s.kw * segments;
+      }
     }
     pf.next = reinterpret_cast<const char*>(next);
     pf.left = s.kh * s.kw * s.c * kBlock / 64;
@@ -186,17 +227,37 @@ void RunItem(const DirectConvU8Shape& s, const DirectConvU8Epilogue& e, const fl
   }
   constexpr int64_t elem = O == Out::kF32 ? 4 : 1;
   const Post post(e, bias);
-  alignas(64) __m512i acc[kMaxSegment * 4];
+  static_assert(kFlatSegment * 2 >= kRowSegment * 4);
+  alignas(64) __m512i acc[kFlatSegment * 2];
+  if (flat) {
+    const int64_t pixels = s.oh * s.ow;
+    for (int64_t half = 0; half < 2; ++half) {
+      for (int64_t p0 = 0; p0 < pixels; p0 += kFlatSegment) {
+        const Segment g{.in = image + p0 * s.c,
+                        .w = block + half * 2 * kOutVector * 4,
+                        .ky0 = 0,
+                        .ky1 = 1,
+                        .nx = std::min<int64_t>(kFlatSegment, pixels - p0),
+                        .col0 = 0,
+                        .in_one_row = false};
+        AccumulateFlat::by_pixels[g.nx](s, wp, g, pf, acc);
+        Store<O, 2>(post, s.oc, oc0 + half * 2 * kOutVector, acc, g.nx, dst_image + p0 * s.oc * elem);
+      }
+    }
+    return;
+  }
   for (int64_t y = 0; y < s.oh; ++y) {
     const auto [ky0, ky1] = rows_of(y);
-    for (int64_t x0 = 0; x0 < s.ow; x0 += kMaxSegment) {
-      Segment g{.in = image + (y * s.stride_h * wp + x0 * s.stride_w) * s.c,
-                .w = block + ky0 * s.kw * tap_bytes,
-                .ky0 = ky0,
-                .ky1 = std::max(ky0, ky1),
-                .nx = std::min<int64_t>(kMaxSegment, s.ow - x0)};
-      kAccumulate[g.nx](s, wp, g, pf, acc);
-      Store<O>(post, s.oc, oc0, acc, g.nx, dst_image + ((y * s.ow + x0) * s.oc) * elem);
+    for (int64_t x0 = 0; x0 < s.ow; x0 += kRowSegment) {
+      const Segment g{.in = image + (y * s.stride_h * wp + x0 * s.stride_w) * s.c,
+                      .w = block + ky0 * s.kw * tap_bytes,
+                      .ky0 = ky0,
+                      .ky1 = std::max(ky0, ky1),
+                      .nx = std::min<int64_t>(kRowSegment, s.ow - x0),
+                      .col0 = x0 * s.stride_w,
+                      .in_one_row = true};
+      AccumulateRow::by_pixels[g.nx](s, wp, g, pf, acc);
+      Store<O, 4>(post, s.oc, oc0, acc, g.nx, dst_image + ((y * s.ow + x0) * s.oc) * elem);
     }
   }
 }

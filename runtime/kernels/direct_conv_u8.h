@@ -8,11 +8,15 @@
 // This kernel packs the weights by blocks of 64 output channels, in the order it reads them, and while it
 // computes one block it prefetches the next one into L2, spread evenly over the block's work.
 //
-// Work: per image and block of 64 output channels, every output row in segments of up to 7 pixels. A
-// segment keeps 7 x 4 accumulators (7 pixels, 4 x 16 channels); for each filter tap and 4 input channels
-// it loads 4 weight vectors and broadcasts each pixel's 4 input bytes (vpdpbusd: 64 multiply-adds).
-// Filter rows that fall entirely in the padding are skipped; padding columns read zeros from a padded
-// copy of the input that Run() refreshes when the convolution pads.
+// Work: per image and block of 64 output channels, in segments of output pixels. For each filter tap and
+// 4 input channels a segment loads its weight vectors, broadcasts each pixel's 4 input bytes and issues
+// one vpdpbusd (64 multiply-adds) per pixel and weight vector. Two segment shapes:
+// - a row of up to 7 pixels x 4 x 16 channels. Filter rows that fall entirely in the padding are
+//   skipped, and so is a tap for the segment's first or last pixel when its column is padding; the other
+//   padding reads zeros from a padded copy of the input that Run() refreshes when the convolution pads;
+// - on a flat map (1x1 filter, stride 1, no padding: output pixel p reads input pixel p, across rows),
+//   up to 14 pixels x 2 x 16 channels, twice per block. Its 28 accumulators, 2 weight vectors and the
+//   broadcast fit the 32 vector registers, where the row shape keeps one accumulator in memory.
 //
 // Result, per output channel c (oneDNN's post-op chain for an INT8 convolution with output scales, the
 // training roundings, a residual sum and a clip; runtime/kernels/training_rounding.h):

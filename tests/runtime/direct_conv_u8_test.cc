@@ -179,7 +179,8 @@ std::vector<DirectCase> Cases() {
   return {
       // ResNet50's last stage, scaled down: 3x3 stride 1, relu6 bound, u8 out.
       {1, 128, 7, 7, 64, 3, 3, 1, 1, 1, 1, 1, dt::u8, 0.f, 90.f},
-      // 1x1 with the training roundings around a residual sum, s8 out (s8 residual).
+      // 1x1 with the training roundings around a residual sum, s8 out (s8 residual): a flat map, in
+      // segments of 14 pixels across rows (14, 14, 14, 7), two blocks.
       {1, 256, 7, 7, 128, 1, 1, 1, 0, 0, 0, 0, dt::s8, -kInf, kInf, true, true, dt::s8, 0.5f, true, 2.f},
       // The stride-2 entries of a stage: 3x3 and 1x1 from 14x14 to 7x7.
       {1, 64, 14, 14, 128, 3, 3, 2, 1, 1, 1, 1, dt::f32, 0.f, kInf, false},
