@@ -316,25 +316,43 @@ DirectConvU8::DirectConvU8(const DirectConvU8Shape& shape, const int8_t* weights
       }
     }
   }
+  run_ = s_;
   hp_ = std::max(s_.pad_top + s_.h, (s_.oh - 1) * s_.stride_h + s_.kh);
   wp_ = std::max(s_.pad_left + s_.w, (s_.ow - 1) * s_.stride_w + s_.kw);
-  padded_ = s_.pad_top > 0 || s_.pad_left > 0 || hp_ != s_.h || wp_ != s_.w;
-  if (padded_) {
-    pad_buffer_.assign(static_cast<size_t>(s_.n * hp_ * wp_ * s_.c + 64), 0);
-    pad_data_ = pad_buffer_.data() + (64 - reinterpret_cast<uintptr_t>(pad_buffer_.data()) % 64) % 64;
+  if (s_.kh == 1 && s_.kw == 1 && (s_.stride_h > 1 || s_.stride_w > 1)) {  // Supports: no padding
+    copy_ = InputCopy::kGathered;
+    run_.h = hp_ = s_.oh;
+    run_.w = wp_ = s_.ow;
+    run_.stride_h = run_.stride_w = 1;
+  } else if (s_.pad_top > 0 || s_.pad_left > 0 || hp_ != s_.h || wp_ != s_.w) {
+    copy_ = InputCopy::kPadded;
+  }
+  if (copy_ != InputCopy::kNone) {
+    copy_buffer_.assign(static_cast<size_t>(s_.n * hp_ * wp_ * s_.c + 64), 0);
+    copy_data_ = copy_buffer_.data() + (64 - reinterpret_cast<uintptr_t>(copy_buffer_.data()) % 64) % 64;
   }
 }
 
 void DirectConvU8::Run(const uint8_t* src, void* dst) const {
   const uint8_t* in = src;
-  if (padded_) {
+  const auto c = static_cast<size_t>(s_.c);
+  if (copy_ == InputCopy::kPadded) {
     for (int64_t img = 0; img < s_.n; ++img) {
       for (int64_t y = 0; y < s_.h; ++y) {
-        std::memcpy(pad_data_ + ((img * hp_ + s_.pad_top + y) * wp_ + s_.pad_left) * s_.c,
-                    src + (img * s_.h + y) * s_.w * s_.c, static_cast<size_t>(s_.w * s_.c));
+        std::memcpy(copy_data_ + ((img * hp_ + s_.pad_top + y) * wp_ + s_.pad_left) * s_.c,
+                    src + (img * s_.h + y) * s_.w * s_.c, static_cast<size_t>(s_.w) * c);
       }
     }
-    in = pad_data_;
+    in = copy_data_;
+  } else if (copy_ == InputCopy::kGathered) {
+    uint8_t* to = copy_data_;
+    for (int64_t img = 0; img < s_.n; ++img) {
+      for (int64_t y = 0; y < s_.oh; ++y) {
+        const uint8_t* from = src + (img * s_.h + y * s_.stride_h) * s_.w * s_.c;
+        for (int64_t x = 0; x < s_.ow; ++x, to += c) std::memcpy(to, from + x * s_.stride_w * s_.c, c);
+      }
+    }
+    in = copy_data_;
   }
   const int64_t blocks = s_.oc / kBlock, items = s_.n * blocks;
   const int64_t block_bytes = s_.kh * s_.kw * s_.c * kBlock;
@@ -350,7 +368,7 @@ void DirectConvU8::Run(const uint8_t* src, void* dst) const {
     for (int64_t i = begin; i < end; ++i) {
       const int64_t img = i / blocks, b = i % blocks;
       const int8_t* next = i + 1 < end ? packed_data_ + ((i + 1) % blocks) * block_bytes : nullptr;
-      run_item(s_, e_, bias_.data(), packed_data_ + b * block_bytes, next, in + img * hp_ * wp_ * s_.c, wp_,
+      run_item(run_, e_, bias_.data(), packed_data_ + b * block_bytes, next, in + img * hp_ * wp_ * s_.c, wp_,
               b * kBlock, out + img * s_.oh * s_.ow * s_.oc * elem);
     }
   }

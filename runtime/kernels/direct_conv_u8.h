@@ -15,7 +15,8 @@
 //   skipped, and so is a tap for the segment's first or last pixel when its column is padding; the other
 //   padding reads zeros from a padded copy of the input that Run() refreshes when the convolution pads;
 // - on a flat map (1x1 filter, stride 1, no padding: output pixel p reads input pixel p, across rows),
-//   up to 14 pixels x 2 x 16 channels, twice per block. Its 28 accumulators, 2 weight vectors and the
+//   up to 14 pixels x 2 x 16 channels, twice per block. A 1x1 filter at a larger stride becomes one:
+//   Run() first gathers the pixels it reads into a dense copy. Its 28 accumulators, 2 weight vectors and the
 //   broadcast fit the 32 vector registers, where the row shape keeps one accumulator in memory.
 //
 // Result, per output channel c (oneDNN's post-op chain for an INT8 convolution with output scales, the
@@ -80,16 +81,21 @@ class DirectConvU8 {
   const DirectConvU8Shape& shape() const { return s_; }
 
  private:
+  // How Run() hands the input to the kernel: as it is, in a padded copy, or (a 1x1 filter at a stride)
+  // gathered at the stride into a dense copy, which makes the map flat.
+  enum class InputCopy { kNone, kPadded, kGathered };
+
   DirectConvU8Shape s_;
+  DirectConvU8Shape run_;   // the shape the kernel runs: s_, or after the gather a 1x1 at stride 1
   DirectConvU8Epilogue e_;  // its bias moved into bias_
   int num_threads_ = 1;
-  int64_t hp_ = 0, wp_ = 0;  // the padded input's size (h, w when there is no padding)
-  bool padded_ = false;
+  int64_t hp_ = 0, wp_ = 0;  // the input's size as the kernel reads it
+  InputCopy copy_ = InputCopy::kNone;
   std::vector<int8_t> packed_;  // [oc / 64][kh][kw][c / 4][64][4], 64-byte aligned at packed_data_
   const int8_t* packed_data_ = nullptr;
   std::vector<float> bias_;     // [oc] (zeros when none)
-  std::vector<uint8_t> pad_buffer_;  // [n][hp][wp][c]: borders zero, interior written by the const Run
-  uint8_t* pad_data_ = nullptr;
+  std::vector<uint8_t> copy_buffer_;  // [n][hp][wp][c]: borders zero, the rest written by the const Run
+  uint8_t* copy_data_ = nullptr;
 };
 
 }  // namespace q2i::runtime::kernels

@@ -182,7 +182,7 @@ std::vector<DirectCase> Cases() {
       // 1x1 with the training roundings around a residual sum, s8 out (s8 residual): a flat map, in
       // segments of 14 pixels across rows (14, 14, 14, 7), two blocks.
       {1, 256, 7, 7, 128, 1, 1, 1, 0, 0, 0, 0, dt::s8, -kInf, kInf, true, true, dt::s8, 0.5f, true, 2.f},
-      // The stride-2 entries of a stage: 3x3 and 1x1 from 14x14 to 7x7.
+      // The stride-2 entries of a stage: 3x3 and 1x1 from 14x14 to 7x7 (the 1x1 gathered into a flat map).
       {1, 64, 14, 14, 128, 3, 3, 2, 1, 1, 1, 1, dt::f32, 0.f, kInf, false},
       {1, 96, 14, 14, 64, 1, 1, 2, 0, 0, 0, 0, dt::u8, 0.f, 200.f, true, true, dt::u8, 0, true, 0.75f},
       // s8 residual under a u8 output (the sum reads the buffer as s8), relu, no rounding.
@@ -195,7 +195,7 @@ std::vector<DirectCase> Cases() {
       // Several images, 4 input channels, a 1x1 image whose taps but the centre are padding.
       {3, 4, 7, 7, 64, 3, 3, 1, 1, 1, 1, 1, dt::u8, 0.f, kInf},
       {2, 64, 1, 1, 128, 3, 3, 1, 1, 1, 1, 1, dt::u8, 0.f, kInf},
-      // 5x5 at stride 2 with padding 2, and a 7x7 map read at stride 3 without padding.
+      // 5x5 at stride 2 with padding 2, and a 7x7 map read at stride 3 without padding (gathered).
       {1, 20, 9, 9, 64, 5, 5, 2, 2, 2, 2, 2, dt::s8, -kInf, kInf},
       {1, 40, 7, 7, 64, 1, 1, 3, 0, 0, 0, 0, dt::u8, 0.f, kInf},
       // Stage-4 sized maps (supported, though the tuned policy keeps them on oneDNN): two segments per
