@@ -290,8 +290,9 @@ bool DirectConvU8Supports(const DirectConvU8Shape& s) {
          pad_right < s.kw && CpuHasAvx512Vnni();
 }
 
-bool DirectConvU8Preferred(const DirectConvU8Shape& s) {
-  return DirectConvU8Supports(s) && s.n == 1 && s.oh * s.ow <= 7 * 7;
+bool DirectConvU8Preferred(const DirectConvU8Shape& s, int num_threads) {
+  const int64_t most_pixels = num_threads == 1 ? 14 * 14 : 7 * 7;
+  return DirectConvU8Supports(s) && s.n == 1 && s.oh * s.ow <= most_pixels;
 }
 
 DirectConvU8::DirectConvU8(const DirectConvU8Shape& shape, const int8_t* weights, DirectConvU8Epilogue epilogue,

@@ -62,10 +62,11 @@ struct DirectConvU8Epilogue {
 // 64, padding within the filter, and a CPU with AVX-512 VNNI.
 bool DirectConvU8Supports(const DirectConvU8Shape& s);
 
-// Whether it beats oneDNN on this shape inside a network (the tuned policy's rule): one image and an
-// output of at most 7x7 pixels (bench/README.md, "Streaming weights"). On ResNet50's 14x14 maps it was
-// no faster at one thread and 1.4% slower in the network at two.
-bool DirectConvU8Preferred(const DirectConvU8Shape& s);
+// Whether it beats oneDNN on this shape inside a network when run on `num_threads` threads (the tuned
+// policy's rule; bench/README.md, "Streaming weights"): one image, and an output of at most 7x7 pixels,
+// or 14x14 on one thread. At two threads, 14x14 maps won 2.2-2.5% on ResNet50 but lost 1.1-2.3% on
+// MobileNetV1, so they stay with oneDNN there.
+bool DirectConvU8Preferred(const DirectConvU8Shape& s, int num_threads);
 
 class DirectConvU8 {
  public:

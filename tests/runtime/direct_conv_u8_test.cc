@@ -237,13 +237,21 @@ TEST(DirectConvU8Test, RefusesWhatItDoesNotHandle) {
 
 TEST(DirectConvU8Test, PreferredOnlyWhereItWasMeasuredFaster) {
   if (!runtime::kernels::CpuHasAvx512Vnni()) GTEST_SKIP() << "no AVX-512 VNNI: convolutions stay with oneDNN";
-  EXPECT_TRUE(runtime::kernels::DirectConvU8Preferred(ShapeOf({1, 512, 7, 7, 512, 3, 3, 1, 1, 1, 1, 1, dt::u8, 0.f, kInf})));
-  EXPECT_TRUE(runtime::kernels::DirectConvU8Preferred(ShapeOf({1, 512, 14, 14, 512, 3, 3, 2, 1, 1, 1, 1, dt::u8, 0.f, kInf})))
-      << "stride 2 onto a 7x7 map";
-  EXPECT_FALSE(runtime::kernels::DirectConvU8Preferred(ShapeOf({1, 256, 14, 14, 256, 3, 3, 1, 1, 1, 1, 1, dt::u8, 0.f, kInf})))
-      << "14x14 maps";
-  EXPECT_FALSE(runtime::kernels::DirectConvU8Preferred(ShapeOf({16, 512, 7, 7, 512, 3, 3, 1, 1, 1, 1, 1, dt::u8, 0.f, kInf})))
-      << "batches";
+  using runtime::kernels::DirectConvU8Preferred;
+  const DirectConvU8Shape map7 = ShapeOf({1, 512, 7, 7, 512, 3, 3, 1, 1, 1, 1, 1, dt::u8, 0.f, kInf});
+  const DirectConvU8Shape onto7 = ShapeOf({1, 512, 14, 14, 512, 3, 3, 2, 1, 1, 1, 1, dt::u8, 0.f, kInf});
+  const DirectConvU8Shape map14 = ShapeOf({1, 256, 14, 14, 256, 3, 3, 1, 1, 1, 1, 1, dt::u8, 0.f, kInf});
+  const DirectConvU8Shape map28 = ShapeOf({1, 128, 28, 28, 128, 3, 3, 1, 1, 1, 1, 1, dt::u8, 0.f, kInf});
+  const DirectConvU8Shape batch = ShapeOf({16, 512, 7, 7, 512, 3, 3, 1, 1, 1, 1, 1, dt::u8, 0.f, kInf});
+  for (int threads : {1, 2}) {
+    SCOPED_TRACE(threads);
+    EXPECT_TRUE(DirectConvU8Preferred(map7, threads));
+    EXPECT_TRUE(DirectConvU8Preferred(onto7, threads)) << "stride 2 onto a 7x7 map";
+    EXPECT_FALSE(DirectConvU8Preferred(map28, threads)) << "28x28 maps";
+    EXPECT_FALSE(DirectConvU8Preferred(batch, threads)) << "batches";
+  }
+  EXPECT_TRUE(DirectConvU8Preferred(map14, 1)) << "14x14 maps on one thread";
+  EXPECT_FALSE(DirectConvU8Preferred(map14, 2)) << "14x14 maps on two threads";
 }
 
 // oneDNN's INT8 convolution with the same output scales, bias, sum and clip gives the same values (at most
