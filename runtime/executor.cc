@@ -575,6 +575,7 @@ class PlanBuilder {
   Status PrepareOp(int op_index);
   Status FoldOp(int op_index, size_t first_new_step, Kernel& kernel);
   Status PlanBuffers();
+  void LinkWeightPrefetches();
 
   Executor::Impl& exec_;
   Plan& plan_;
@@ -825,6 +826,18 @@ Status PlanBuilder::FoldOp(int op_index, size_t first_new_step, Kernel& kernel) 
   return OkStatus();
 }
 
+// Weight streaming across steps: a kernel step followed directly by one that names its leading
+// weights may prefetch them as it ends (runtime/kernel.h).
+void PlanBuilder::LinkWeightPrefetches() {
+  for (size_t i = 0; i + 1 < plan_.steps.size(); ++i) {
+    const Step& a = plan_.steps[i];
+    const Step& b = plan_.steps[i + 1];
+    if (a.kind != StepKind::kKernel || b.kind != StepKind::kKernel) continue;
+    const std::span<const std::byte> next = b.kernel->LeadingWeights();
+    if (!next.empty() && a.kernel->PrefetchNextWeights(next)) ++plan_.stats.num_weight_prefetch_links;
+  }
+}
+
 Status PlanBuilder::PlanBuffers() {
   // Group lifetimes by buffer owner.
   std::vector<int> owners;
@@ -865,6 +878,7 @@ Status PlanBuilder::PlanBuffers() {
   }
   for (auto& k : plan_.kernels)
     if (k) k->Bind();
+  LinkWeightPrefetches();
   plan_.stats.arena_bytes = mp.total_size;
   for (const auto& r : requests) plan_.stats.unshared_bytes += r.size;
   for (const Step& st : plan_.steps) {

@@ -70,6 +70,7 @@ struct PlanStats {
   int num_copy_steps = 0;
   int num_nchw_to_nhwc_steps = 0;  // reorder steps the executor runs itself (runtime/nchw_to_nhwc.h)
   std::map<std::string, int> variant_steps;  // kernel steps by Kernel::variant(), when not ""
+  int num_weight_prefetch_links = 0;  // kernel steps that prefetch the next step's weights as they end
   int num_folded_ops = 0;     // ops computed once at prepare time (all inputs constant)
   int num_alias_values = 0;   // outputs that are views of their input (reshape & co.)
   size_t arena_bytes = 0;     // planned arena

@@ -20,9 +20,11 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -137,6 +139,16 @@ class Kernel {
   // The implementation this kernel chose when it is not the op's usual one (e.g. "dw_conv_u8"), else "".
   // Counted in PlanStats::variant_steps.
   virtual std::string_view variant() const { return {}; }
+
+  // Weight streaming across steps (kernels that prefetch their own weights as they run). The weights this
+  // kernel reads first, for the step before it to prefetch; empty: none.
+  virtual std::span<const std::byte> LeadingWeights() const { return {}; }
+  // Offers the next step's LeadingWeights() (the executor calls it once per plan, after Bind). True when
+  // the kernel will prefetch them at the end of each Run.
+  virtual bool PrefetchNextWeights(std::span<const std::byte> weights) {
+    (void)weights;
+    return false;
+  }
 };
 
 // A second descriptor over another memory's buffer (e.g. an output seen as 3-D by a primitive); call

@@ -189,7 +189,7 @@ int main(int argc, char** argv) {
       std::cout << "kernel variants:";
       if (stats->variant_steps.empty()) std::cout << " none";
       for (const auto& [name, count] : stats->variant_steps) std::cout << " " << name << "=" << count;
-      std::cout << "\n";
+      std::cout << "; steps prefetching the next one's weights: " << stats->num_weight_prefetch_links << "\n";
     }
   }
   if (FLAGS_floor) {

@@ -174,6 +174,15 @@ class ConvKernel : public Kernel {
     return OkStatus();
   }
 
+  std::span<const std::byte> LeadingWeights() const override {
+    return direct_ ? direct_->leading_weights() : std::span<const std::byte>{};
+  }
+  bool PrefetchNextWeights(std::span<const std::byte> weights) override {
+    if (!direct_) return false;
+    direct_->PrefetchAtEnd(weights);
+    return true;
+  }
+
   std::string_view variant() const override {
     if (dw_) return "dw_conv_u8";
     if (direct_) return "direct_conv_u8";

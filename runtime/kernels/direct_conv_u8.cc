@@ -202,7 +202,7 @@ bool IsFlat(const DirectConvU8Shape& s, int64_t wp) {
 // channels); any other map row by row, in segments of 7 pixels and all 64 channels.
 template <Out O>
 void RunItem(const DirectConvU8Shape& s, const DirectConvU8Epilogue& e, const float* bias, const int8_t* block,
-             const int8_t* next, const uint8_t* image, int64_t wp, int64_t oc0, char* dst_image) {
+             std::span<const std::byte> next, const uint8_t* image, int64_t wp, int64_t oc0, char* dst_image) {
   const int64_t tap_bytes = s.c * kBlock;
   const bool flat = IsFlat(s, wp);
   auto rows_of = [&](int64_t y) {
@@ -210,7 +210,7 @@ void RunItem(const DirectConvU8Shape& s, const DirectConvU8Epilogue& e, const fl
     return std::make_pair(std::max<int64_t>(0, s.pad_top - top), std::min(s.kh, s.pad_top + s.h - top));
   };
   Prefetch pf;
-  if (next != nullptr) {
+  if (!next.empty()) {
     int64_t taps = 0;
     if (flat) {
       taps = 2 * ((s.oh * s.ow + kFlatSegment - 1) / kFlatSegment);
@@ -221,8 +221,8 @@ void RunItem(const DirectConvU8Shape& s, const DirectConvU8Epilogue& e, const fl
         taps += std::max<int64_t>(0, ky1 - ky0) * s.kw * segments;
       }
     }
-    pf.next = reinterpret_cast<const char*>(next);
-    pf.left = s.kh * s.kw * s.c * kBlock / 64;
+    pf.next = reinterpret_cast<const char*>(next.data());
+    pf.left = static_cast<int64_t>((next.size() + 63) / 64);
     pf.per_tap = taps > 0 ? (pf.left + taps - 1) / taps : 0;
   }
   constexpr int64_t elem = O == Out::kF32 ? 4 : 1;
@@ -263,7 +263,7 @@ void RunItem(const DirectConvU8Shape& s, const DirectConvU8Epilogue& e, const fl
 }
 
 using RunItemFn = void (*)(const DirectConvU8Shape&, const DirectConvU8Epilogue&, const float*, const int8_t*,
-                           const int8_t*, const uint8_t*, int64_t, int64_t, char*);
+                           std::span<const std::byte>, const uint8_t*, int64_t, int64_t, char*);
 
 RunItemFn SelectRunItem(Out o) {
   switch (o) {
@@ -334,6 +334,10 @@ DirectConvU8::DirectConvU8(const DirectConvU8Shape& shape, const int8_t* weights
   }
 }
 
+std::span<const std::byte> DirectConvU8::leading_weights() const {
+  return std::as_bytes(std::span(packed_data_, static_cast<size_t>(s_.kh * s_.kw * s_.c * kBlock)));
+}
+
 void DirectConvU8::Run(const uint8_t* src, void* dst) const {
   const uint8_t* in = src;
   const auto c = static_cast<size_t>(s_.c);
@@ -368,7 +372,13 @@ void DirectConvU8::Run(const uint8_t* src, void* dst) const {
     const int64_t begin = items * t / nt, end = items * (t + 1) / nt;
     for (int64_t i = begin; i < end; ++i) {
       const int64_t img = i / blocks, b = i % blocks;
-      const int8_t* next = i + 1 < end ? packed_data_ + ((i + 1) % blocks) * block_bytes : nullptr;
+      // The thread's next block, or at its end (first thread) the next step's leading weights.
+      std::span<const std::byte> next;
+      if (i + 1 < end) {
+        next = std::as_bytes(std::span(packed_data_ + ((i + 1) % blocks) * block_bytes, static_cast<size_t>(block_bytes)));
+      } else if (t == 0) {
+        next = after_;
+      }
       run_item(run_, e_, bias_.data(), packed_data_ + b * block_bytes, next, in + img * hp_ * wp_ * s_.c, wp_,
               b * kBlock, out + img * s_.oh * s_.ow * s_.oc * elem);
     }

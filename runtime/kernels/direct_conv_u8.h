@@ -31,8 +31,10 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <vector>
 
 namespace q2i::runtime::kernels {
@@ -81,6 +83,12 @@ class DirectConvU8 {
 
   const DirectConvU8Shape& shape() const { return s_; }
 
+  // The first block's packed weights: what Run() reads first (on its first thread).
+  std::span<const std::byte> leading_weights() const;
+  // Makes Run()'s first thread prefetch `weights` (the next step's leading weights) into L2 while it
+  // computes its last block, as it does its own next block before. Empty: none (the default).
+  void PrefetchAtEnd(std::span<const std::byte> weights) { after_ = weights; }
+
  private:
   // How Run() hands the input to the kernel: as it is, in a padded copy, or (a 1x1 filter at a stride)
   // gathered at the stride into a dense copy, which makes the map flat.
@@ -95,6 +103,7 @@ class DirectConvU8 {
   std::vector<int8_t> packed_;  // [oc / 64][kh][kw][c / 4][64][4], 64-byte aligned at packed_data_
   const int8_t* packed_data_ = nullptr;
   std::vector<float> bias_;     // [oc] (zeros when none)
+  std::span<const std::byte> after_;  // prefetched at the end of Run (PrefetchAtEnd)
   std::vector<uint8_t> copy_buffer_;  // [n][hp][wp][c]: borders zero, the rest written by the const Run
   uint8_t* copy_data_ = nullptr;
 };

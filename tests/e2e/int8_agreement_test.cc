@@ -169,6 +169,8 @@ TEST(Int8AgreementTest, ResNet50AtBatchOneOwnKernelsMatchOneDnnSlow) {
   ASSERT_TRUE(stats.ok()) << stats.status().ToString();
   const int own = stats->variant_steps.count("direct_conv_u8") ? stats->variant_steps.at("direct_conv_u8") : 0;
   EXPECT_EQ(own, runtime::kernels::CpuHasAvx512Vnni() ? 28 : 0);
+  // They run back to back, each prefetching the next one's first weights as it ends.
+  EXPECT_EQ(stats->num_weight_prefetch_links, runtime::kernels::CpuHasAvx512Vnni() ? 27 : 0);
   Report("resnet50_qat_v1 INT8 batch 1, tuned (DirectConvU8) vs library (oneDNN)", g);
   EXPECT_GE(g.top1(), 0.95);
   EXPECT_GE(g.mean_cosine(), 0.999);

@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <random>
+#include <span>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -145,8 +147,11 @@ std::vector<float> Reference(const DirectCase& k, const DirectData& d) {
 }
 
 // Runs the kernel into a destination that holds the residual (when there is one).
-std::vector<float> RunKernel(const DirectCase& k, const DirectData& d, int threads) {
+// `after`: what the kernel prefetches at the end of its run (the next step's weights in a plan).
+std::vector<float> RunKernel(const DirectCase& k, const DirectData& d, int threads,
+                             std::span<const std::byte> after = {}) {
   DirectConvU8 kernel(ShapeOf(k), d.weights.data(), d.epilogue, threads);
+  kernel.PrefetchAtEnd(after);
   const size_t count = OutCount(k);
   std::vector<float> out(count);
   auto run = [&](auto* dst, dt type) {
@@ -216,7 +221,23 @@ TEST(DirectConvU8Test, MatchesReferenceLoop) {
       SCOPED_TRACE(Describe(k) + ", threads " + std::to_string(threads));
       ExpectMatchesReference(RunKernel(k, d, threads), want, k.out);
     }
+    // Prefetching a next step's weights (here an odd-sized buffer) at the end changes no value.
+    const std::vector<std::byte> next(100003);
+    for (int threads : {1, 2}) {
+      SCOPED_TRACE(Describe(k) + ", prefetching at the end, threads " + std::to_string(threads));
+      ExpectMatchesReference(RunKernel(k, d, threads, next), want, k.out);
+    }
   }
+}
+
+// The leading weights are the first block's: every tap and input channel for 64 output channels.
+TEST(DirectConvU8Test, LeadingWeightsAreTheFirstBlock) {
+  if (!runtime::kernels::CpuHasAvx512Vnni()) GTEST_SKIP() << "no AVX-512 VNNI: convolutions stay with oneDNN";
+  const DirectCase k{1, 96, 7, 7, 192, 3, 3, 1, 1, 1, 1, 1, dt::u8, 0.f, kInf};
+  const DirectData d = MakeData(k, 77);
+  const DirectConvU8 kernel(ShapeOf(k), d.weights.data(), d.epilogue, 1);
+  EXPECT_EQ(kernel.leading_weights().size(), size_t{3 * 3 * 96 * 64});
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(kernel.leading_weights().data()) % 64, 0u);
 }
 
 TEST(DirectConvU8Test, RefusesWhatItDoesNotHandle) {
@@ -319,6 +340,57 @@ TEST(DirectConvU8Test, ExecutorRunsSmallMapInt8ConvsOnIt) {
   int nonzero = 0;
   for (int64_t i = 0; i < y.numel(); ++i) nonzero += y.data<uint8_t>()[i] != 0;
   EXPECT_GT(nonzero, y.numel() / 4) << "a test that relu6 zeroes out proves little";
+}
+
+// Two small-map INT8 convs in a row, both on the kernel: the first prefetches the second's leading
+// weights as it ends (runtime/kernel.h, weight streaming across steps). The library policy has no such
+// link, and both policies agree on the result.
+TEST(DirectConvU8Test, ConsecutiveOwnConvsStreamTheNextOnesWeights) {
+  const int64_t c = 64, mid = 128, oc = 64;
+  std::mt19937 g(93);
+  ir::Tensor x(ir::DataType::kUInt8, {1, c, 7, 7});
+  for (int64_t i = 0; i < x.numel(); ++i) x.data<uint8_t>()[i] = static_cast<uint8_t>(g() % 256);
+  std::uniform_real_distribution<float> u(-0.5f, 0.5f);
+  ir::Tensor w1(ir::DataType::kFP32, {mid, c, 3, 3}), w2(ir::DataType::kFP32, {oc, mid, 1, 1});
+  for (ir::Tensor* w : {&w1, &w2}) {
+    for (int64_t i = 0; i < w->numel(); ++i) w->data<float>()[i] = u(g);
+  }
+  auto attrs = [](float scale_in, float scale_out, int pad) {
+    return ir::ProgramBuilder::Attrs{{"mkldnn_data_type", ir::Attribute::String("int8")},
+                                     {"Scale_in", ir::Attribute::Float(scale_in)},
+                                     {"Scale_weights", ir::Attribute::Floats({250.f})},
+                                     {"Scale_out", ir::Attribute::Float(scale_out)},
+                                     {"paddings", ir::Attribute::Ints({pad, pad})},
+                                     {"fuse_activation", ir::Attribute::String("relu")}};
+  };
+  const ir::Program p = BuildProgram(
+      {{"x", x}}, {{"w1", w1}, {"w2", w2}},
+      {{"conv2d", {{"Input", {"x"}}, {"Filter", {"w1"}}}, {{"Output", {"y1"}}}, attrs(40.f, 2.f, 1)},
+       {"conv2d", {{"Input", {"y1"}}, {"Filter", {"w2"}}}, {{"Output", {"y2"}}}, attrs(2.f, 20.f, 0)}},
+      {"y2"}, {{"y1", ir::DataType::kUInt8}, {"y2", ir::DataType::kUInt8}});
+  const bool vnni = runtime::kernels::CpuHasAvx512Vnni();
+  std::vector<ir::Tensor> outputs;
+  for (runtime::ConvImplPolicy policy : {runtime::ConvImplPolicy::kTuned, runtime::ConvImplPolicy::kLibraryDefault}) {
+    auto exec = runtime::Executor::Create(p, {.num_threads = 1, .conv_impl = policy});
+    ASSERT_TRUE(exec.ok()) << exec.status().ToString();
+    auto out = (*exec)->Run({x});
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    auto stats = (*exec)->CurrentPlanStats();
+    ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+    const bool ours = vnni && policy == runtime::ConvImplPolicy::kTuned;
+    EXPECT_EQ(stats->variant_steps.count("direct_conv_u8") ? stats->variant_steps.at("direct_conv_u8") : 0, ours ? 2 : 0);
+    EXPECT_EQ(stats->num_weight_prefetch_links, ours ? 1 : 0);
+    outputs.push_back((*out)[0]);
+  }
+  ASSERT_EQ(outputs[0].numel(), outputs[1].numel());
+  int off = 0, nonzero = 0;
+  for (int64_t i = 0; i < outputs[0].numel(); ++i) {
+    const int a = outputs[0].data<uint8_t>()[i], e = outputs[1].data<uint8_t>()[i];
+    off += std::abs(a - e) > 2;  // one quantum in y1 may become two in y2
+    nonzero += a != 0;
+  }
+  EXPECT_EQ(off, 0);
+  EXPECT_GT(nonzero, outputs[0].numel() / 4) << "a test that relu zeroes out proves little";
 }
 
 }  // namespace
