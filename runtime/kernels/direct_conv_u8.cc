@@ -25,7 +25,7 @@ using Out = EpilogueOut;
 // One segment's place: where its input starts (padded coordinates), which filter rows it uses, where it
 // writes, and the prefetch stream it advances.
 struct Segment {
-  const uint8_t* in;   // input pixel (y * stride_h, x0 * stride_w) of the image
+  const uint8_t* in;   // input pixel (y * stride_h, x0 * stride_w) of the image; of a flat map, pixel p0
   const int8_t* w;     // the block's packed weights at filter row ky0 (and the segment's first channel)
   int64_t ky0, ky1;    // filter rows inside the image
   int64_t nx;          // output columns
@@ -197,8 +197,8 @@ bool IsFlat(const DirectConvU8Shape& s, int64_t wp) {
   return s.kh == 1 && s.kw == 1 && s.stride_h == 1 && s.stride_w == 1 && wp == s.w && s.oh == s.h;
 }
 
-// One image and block of output channels, prefetching `next` (the thread's next block, or null) over
-// the whole item. A flat map runs in segments of 14 pixels, once per half of the block (2 x 16
+// One image and block of output channels, prefetching `next` (the thread's next block, the next step's
+// leading weights, or nothing) over the whole item. A flat map runs in segments of 14 pixels, once per half of the block (2 x 16
 // channels); any other map row by row, in segments of 7 pixels and all 64 channels.
 template <Out O>
 void RunItem(const DirectConvU8Shape& s, const DirectConvU8Epilogue& e, const float* bias, const int8_t* block,
