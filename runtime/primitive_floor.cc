@@ -40,6 +40,8 @@ struct BareConv {
   dnnl::convolution_forward prim;
   std::unordered_map<int, memory> args;
   std::string shape;
+  int64_t macs = 0;
+  bool int8 = false;
 };
 
 StatusOr<BareConv> MakeBareConv(const Executor& exec, size_t op_index, const dnnl::engine& engine) {
@@ -104,6 +106,8 @@ StatusOr<BareConv> MakeBareConv(const Executor& exec, size_t op_index, const dnn
     if (rounding.pre_activation) s << " +round";
     if (!act.empty()) s << " +" << act.name;
     c.shape = s.str();
+    c.macs = out.dims[0] * out.dims[1] * out.dims[2] * out.dims[3] * f[1] * f[2] * f[3];
+    c.int8 = int8;
     return c;
   } catch (const dnnl::error& e) {
     return Unsupported(op.DebugName(), ": oneDNN cannot create the bare convolution: ", e.what());
@@ -195,6 +199,8 @@ StatusOr<std::vector<ConvFloor>> MeasureConvFloor(const Executor& exec, const Fl
     f.op_index = i;
     f.op = program.op(i).DebugName();
     f.shape = c.shape;
+    f.macs = c.macs;
+    f.int8 = c.int8;
     for (const memory* m : WeightMemories(c)) f.weight_bytes += m->get_desc().get_size();
     result.push_back(std::move(f));
     convs.push_back(std::move(c));

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,8 @@ struct ConvFloor {
   double sequence_ms = 0;  // median when all of them run back to back in program order
   double weights_read_ms = 0;  // median of a read of its flushed weights (and bias), no convolution
   size_t weight_bytes = 0; // of the primitive's weights (and bias)
+  int64_t macs = 0;        // multiply-adds per run: n * oc * oh * ow * (c / groups) * kh * kw
+  bool int8 = false;       // u8/s8 input (INT8 arithmetic) rather than f32
 };
 
 struct FloorOptions {

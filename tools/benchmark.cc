@@ -16,6 +16,7 @@
 
 #include "converter/model_io.h"
 #include "runtime/executor.h"
+#include "runtime/mac_peak.h"
 #include "runtime/primitive_floor.h"
 #include "support/stats.h"
 #include "support/text.h"
@@ -95,6 +96,30 @@ Status TimeOnce(Model& m, bool record) {
   return q2i::OkStatus();
 }
 
+// How close the convolutions run to the machine: their multiply-adds at this core's measured peak
+// (runtime/mac_peak.h) times the threads, against the floor and our kernels.
+void PrintPeakShare(const std::string& name, const std::vector<q2i::runtime::ConvFloor>& floor, double floor_ms,
+                    double ours_ms) {
+  using q2i::runtime::MacKind;
+  static const StatusOr<double> int8_peak = q2i::runtime::MeasureMacPeakPerCore(MacKind::kInt8, 0.2);
+  static const StatusOr<double> fp32_peak = q2i::runtime::MeasureMacPeakPerCore(MacKind::kFp32, 0.2);
+  for (const StatusOr<double>* peak : {&int8_peak, &fp32_peak}) {
+    if (!peak->ok()) {
+      std::printf("%s peak: unavailable (%s)\n", name.c_str(), peak->status().ToString().c_str());
+      return;
+    }
+  }
+  double macs = 0, peak_ms = 0;
+  for (const auto& c : floor) {
+    macs += static_cast<double>(c.macs);
+    peak_ms += static_cast<double>(c.macs) / ((c.int8 ? *int8_peak : *fp32_peak) * 1e9 * FLAGS_num_threads) * 1e3;
+  }
+  std::printf("%s macs=%.3fG peak_ms=%.3f (one core: int8 %.1f, fp32 %.1f GMAC/s; x%d threads) floor at %.0f%% "
+              "of peak, conv kernels at %.0f%%\n",
+              name.c_str(), macs / 1e9, peak_ms, *int8_peak, *fp32_peak, FLAGS_num_threads, 100 * peak_ms / floor_ms,
+              100 * peak_ms / ours_ms);
+}
+
 // Per convolution: our profiled kernel time next to the bare primitive's; then the sums against wall
 // time. Returns the floor and cold-weights sums (ms per run).
 StatusOr<std::pair<double, double>> PrintFloor(const Model& m, double median_ms) {
@@ -129,6 +154,7 @@ StatusOr<std::pair<double, double>> PrintFloor(const Model& m, double median_ms)
               median_ms / floor_sum, median_ms / cold_sum, wall);
   std::printf("%s conv_kernels_ms / (floor_ms + weights_read_ms) = %.2f\n", m.name.c_str(),
               ours_sum / (floor_sum + read_sum));
+  PrintPeakShare(m.name, floor, floor_sum, ours_sum);
   return std::make_pair(floor_sum, cold_sum);
 }
 

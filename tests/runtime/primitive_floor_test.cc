@@ -40,12 +40,32 @@ TEST(PrimitiveFloorTest, TimesEveryConvolutionOfThePlan) {
   EXPECT_EQ((*floor)[1].shape, "1x8x10x10 float32 -> 1x8x10x10 float32, k1x1 s1 g1 +sum");
   EXPECT_GE((*floor)[0].weight_bytes, (8 * 8 * 9 + 8) * sizeof(float));  // filter (maybe padded) and bias
   EXPECT_GE((*floor)[1].weight_bytes, 8 * 8 * sizeof(float));
+  EXPECT_EQ((*floor)[0].macs, 8 * 10 * 10 * 8 * 3 * 3);  // every output: 8 channels x 3x3 taps
+  EXPECT_EQ((*floor)[1].macs, 8 * 10 * 10 * 8);
+  EXPECT_FALSE((*floor)[0].int8);
   for (const auto& c : *floor) {
     EXPECT_GT(c.floor_ms, 0);
     EXPECT_GT(c.sequence_ms, 0);
     EXPECT_GT(c.cold_ms, 0);
     EXPECT_GT(c.weights_read_ms, 0);
   }
+}
+
+// A depthwise conv counts one input channel per output: groups divide the multiply-adds.
+TEST(PrimitiveFloorTest, DepthwiseMultiplyAddsCountOneChannelPerOutput) {
+  ir::Program p = BuildProgram(
+      {{"x", ir::Tensor(ir::DataType::kFP32, {1, 8, 10, 10})}}, {{"w", RandomTensor({8, 1, 3, 3}, 15)}},
+      {{"depthwise_conv2d", {{"Input", {"x"}}, {"Filter", {"w"}}}, {{"Output", {"y"}}},
+        {{"paddings", Attribute::Ints({1, 1})}, {"groups", Attribute::Int(8)}}}},
+      {"y"});
+  auto exec = runtime::Executor::Create(p, {.num_threads = 1, .profile = true});
+  ASSERT_TRUE(exec.ok()) << exec.status().ToString();
+  ASSERT_TRUE((*exec)->Run({RandomTensor({1, 8, 10, 10}, 3)}).ok());
+  auto floor = runtime::MeasureConvFloor(**exec, {.warmup = 1, .repeat = 2});
+  ASSERT_TRUE(floor.ok()) << floor.status().ToString();
+  ASSERT_EQ(floor->size(), 1u);
+  EXPECT_EQ((*floor)[0].shape, "1x8x10x10 float32 -> 1x8x10x10 float32, k3x3 s1 g8");
+  EXPECT_EQ((*floor)[0].macs, 8 * 10 * 10 * 3 * 3);
 }
 
 // An INT8 conv with the roundings training did: the bare primitive carries the same post-op chain.
@@ -67,6 +87,8 @@ TEST(PrimitiveFloorTest, Int8ConvKeepsItsTrainingRoundings) {
   ASSERT_TRUE(floor.ok()) << floor.status().ToString();
   ASSERT_EQ(floor->size(), 1u);
   EXPECT_EQ((*floor)[0].shape, "1x8x6x6 uint8 -> 1x8x6x6 uint8, k1x1 s1 g1 +round +sum +round +relu");
+  EXPECT_EQ((*floor)[0].macs, 8 * 6 * 6 * 8);
+  EXPECT_TRUE((*floor)[0].int8);
 }
 
 // As in fake-quant programs: the filter is computed from a parameter (folded once by the executor).

@@ -50,6 +50,16 @@ TEST(BenchmarkToolTest, ProfileAndFloorCoverEveryConvolution) {
     EXPECT_GT(NumberAfter(r.out, key).value_or(-1), 0) << key << "\n" << r.out;
   }
   EXPECT_NE(r.out.find("floor_speedup="), std::string::npos);
+  // Each model's multiply-adds against the core's measured peak, or why there is none.
+  for (const std::string& m : {std::string("fp32"), std::string("int8")}) {
+    if (r.out.find("\n" + m + " peak: unavailable") != std::string::npos) continue;
+    const size_t at = r.out.find("\n" + m + " macs=");
+    ASSERT_NE(at, std::string::npos) << m << "\n" << r.out;
+    const std::string line = r.out.substr(at + 1, r.out.find('\n', at + 1) - at - 1);
+    for (const char* key : {" macs=", " peak_ms=", " floor at ", ", conv kernels at "}) {
+      EXPECT_GT(NumberAfter(line, key).value_or(-1), 0) << key << "\n" << line;
+    }
+  }
 }
 
 TEST(BenchmarkToolTest, ConvImplBothTimesTheInt8ModelBothWays) {
