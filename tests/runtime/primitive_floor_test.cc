@@ -27,12 +27,17 @@ ir::Program TwoConvs() {
       {"p"});
 }
 
+// The floor of `p`'s plan after one profiled run on `feeds`.
+StatusOr<std::vector<runtime::ConvFloor>> FloorAfterOneRun(const ir::Program& p, const std::vector<ir::Tensor>& feeds,
+                                                           int repeat) {
+  Q2I_ASSIGN_OR_RETURN(auto exec, runtime::Executor::Create(p, {.num_threads = 1, .profile = true}));
+  Q2I_RETURN_IF_ERROR(exec->Run(feeds).status());
+  return runtime::MeasureConvFloor(*exec, {.warmup = 1, .repeat = repeat});
+}
+
 TEST(PrimitiveFloorTest, TimesEveryConvolutionOfThePlan) {
   ir::Program p = TwoConvs();
-  auto exec = runtime::Executor::Create(p, {.num_threads = 1, .profile = true});
-  ASSERT_TRUE(exec.ok()) << exec.status().ToString();
-  ASSERT_TRUE((*exec)->Run({RandomTensor({1, 8, 10, 10}, 3)}).ok());
-  auto floor = runtime::MeasureConvFloor(**exec, {.warmup = 1, .repeat = 3});
+  auto floor = FloorAfterOneRun(p, {RandomTensor({1, 8, 10, 10}, 3)}, 3);
   ASSERT_TRUE(floor.ok()) << floor.status().ToString();
   ASSERT_EQ(floor->size(), 2u);
   EXPECT_EQ((*floor)[0].op, p.op((*floor)[0].op_index).DebugName());
@@ -58,10 +63,7 @@ TEST(PrimitiveFloorTest, DepthwiseMultiplyAddsCountOneChannelPerOutput) {
       {{"depthwise_conv2d", {{"Input", {"x"}}, {"Filter", {"w"}}}, {{"Output", {"y"}}},
         {{"paddings", Attribute::Ints({1, 1})}, {"groups", Attribute::Int(8)}}}},
       {"y"});
-  auto exec = runtime::Executor::Create(p, {.num_threads = 1, .profile = true});
-  ASSERT_TRUE(exec.ok()) << exec.status().ToString();
-  ASSERT_TRUE((*exec)->Run({RandomTensor({1, 8, 10, 10}, 3)}).ok());
-  auto floor = runtime::MeasureConvFloor(**exec, {.warmup = 1, .repeat = 2});
+  auto floor = FloorAfterOneRun(p, {RandomTensor({1, 8, 10, 10}, 3)}, 2);
   ASSERT_TRUE(floor.ok()) << floor.status().ToString();
   ASSERT_EQ(floor->size(), 1u);
   EXPECT_EQ((*floor)[0].shape, "1x8x10x10 float32 -> 1x8x10x10 float32, k3x3 s1 g8");
@@ -80,10 +82,7 @@ TEST(PrimitiveFloorTest, Int8ConvKeepsItsTrainingRoundings) {
          {"Scale_in_eltwise", Attribute::Float(20.f)}, {"Scale_pre_residual", Attribute::Float(15.f)},
          {"Scale_pre_activation", Attribute::Float(12.f)}}}},
       {"y"}, {{"y", ir::DataType::kUInt8}});
-  auto exec = runtime::Executor::Create(p, {.num_threads = 1, .profile = true});
-  ASSERT_TRUE(exec.ok()) << exec.status().ToString();
-  ASSERT_TRUE((*exec)->Run(std::vector<ir::Tensor>{x, r}).ok());
-  auto floor = runtime::MeasureConvFloor(**exec, {.warmup = 1, .repeat = 2});
+  auto floor = FloorAfterOneRun(p, {x, r}, 2);
   ASSERT_TRUE(floor.ok()) << floor.status().ToString();
   ASSERT_EQ(floor->size(), 1u);
   EXPECT_EQ((*floor)[0].shape, "1x8x6x6 uint8 -> 1x8x6x6 uint8, k1x1 s1 g1 +round +sum +round +relu");
