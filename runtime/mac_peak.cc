@@ -26,21 +26,19 @@ constexpr int64_t kBlock = 4096;  // loop iterations between clock reads
       "xmm13", "xmm14", "xmm15", "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23", "xmm30", \
       "xmm31", "cc"
 
+// One asm loop: zero the registers, then `iterations` x 24 `op` instructions and a counted branch.
+#define Q2I_CHAIN_LOOP(op)                                                                            \
+  __asm__ volatile(Q2I_CHAINS(Q2I_ZERO) Q2I_ZERO(30) Q2I_ZERO(31) "1:\n\t" Q2I_CHAINS(op) "dec %0\n\t" \
+                   "jnz 1b\n\t"                                                                        \
+                   : "+r"(iterations)                                                                 \
+                   :                                                                                  \
+                   : Q2I_CLOBBERS)
+
 __attribute__((target("avx512f,avx512vnni"))) void RunChains(MacKind kind, int64_t iterations) {
   if (kind == MacKind::kInt8) {
-    __asm__ volatile(Q2I_CHAINS(Q2I_ZERO) Q2I_ZERO(30) Q2I_ZERO(31)
-                     "1:\n\t" Q2I_CHAINS(Q2I_DPBUSD) "dec %0\n\t"
-                     "jnz 1b\n\t"
-                     : "+r"(iterations)
-                     :
-                     : Q2I_CLOBBERS);
+    Q2I_CHAIN_LOOP(Q2I_DPBUSD);
   } else {
-    __asm__ volatile(Q2I_CHAINS(Q2I_ZERO) Q2I_ZERO(30) Q2I_ZERO(31)
-                     "1:\n\t" Q2I_CHAINS(Q2I_FMA) "dec %0\n\t"
-                     "jnz 1b\n\t"
-                     : "+r"(iterations)
-                     :
-                     : Q2I_CLOBBERS);
+    Q2I_CHAIN_LOOP(Q2I_FMA);
   }
 }
 #endif
