@@ -1,11 +1,13 @@
 // The INT8 boundary ops of a converted program (docs/int8_program.md), as oneDNN reorders in the
-// input's layout:
+// input's layout (under the tuned policy, dense tensors run on the loop of int8_convert.h instead):
 //   quantize:   q  = saturate(round(x * Scale) + Shift)        f32 -> s8 (is_negative_input) / u8
 //   dequantize: x  = (q - Shift) / Scale                        s8/u8 -> f32
 //   requantize: q' = saturate(round((q - Shift_in) * Scale_out / Scale_in) + Shift_out)
 #include <cmath>
+#include <optional>
 
 #include "runtime/kernels/common.h"
+#include "runtime/kernels/int8_convert.h"
 #include "runtime/kernels/int8_scales.h"
 #include "runtime/kernels/register.h"
 
@@ -69,16 +71,37 @@ class QuantReorderKernel : public Kernel {
     if (dst_zp != 0) attr.set_zero_points(DNNL_ARG_DST, 0, {dst_zp});
     const memory::desc dst_md = WithDataType(src_md, out_dt);
     Q2I_ASSIGN_OR_RETURN(memory dst, ctx.DefineOutput("Output", 0, FromDnnlType(out_dt), in->dims, dst_md));
+    const Int8Convert own{.from = src_md.data_type(), .to = out_dt, .scale = scale, .src_zp = src_zp, .dst_zp = dst_zp};
+    // Dense: every element of the buffer is one of the tensor's (no padded blocks), in the same place in
+    // the destination, so a flat loop converts it.
+    const bool dense = src_md.get_size() == static_cast<size_t>(in->numel()) * memory::data_type_size(src_md.data_type());
+    if (ctx.conv_impl_policy() == ConvImplPolicy::kTuned && dense && Int8ConvertSupports(own)) {
+      own_ = own;
+      own_src_ = src;
+      own_dst_ = dst;
+      count_ = in->numel();
+      return OkStatus();
+    }
     dnnl::reorder::primitive_desc pd(ctx.engine(), src_md, ctx.engine(), dst_md, attr);
     call_ = PrimitiveCall(dnnl::reorder(pd), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}});
     return OkStatus();
   }
-  Status Run(RunContext& ctx) override { return ExecutePrimitive(call_, ctx, *op_); }
+  Status Run(RunContext& ctx) override {
+    if (own_) {
+      RunInt8Convert(*own_, own_src_.get_data_handle(), own_dst_.get_data_handle(), count_);
+      return OkStatus();
+    }
+    return ExecutePrimitive(call_, ctx, *op_);
+  }
+  std::string_view variant() const override { return own_ ? "int8_convert" : ""; }
 
  private:
   Kind kind_;
   const ir::Op* op_ = nullptr;
   PrimitiveCall call_;
+  std::optional<Int8Convert> own_;
+  memory own_src_, own_dst_;
+  int64_t count_ = 0;
 };
 
 }  // namespace

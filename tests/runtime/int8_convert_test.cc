@@ -1,0 +1,141 @@
+// The quantize / dequantize / requantize loop (runtime/kernels/int8_convert.h) against oneDNN's reorder
+// with the same output scale and zero points, bit for bit, and through the executor under both policies.
+#include "runtime/kernels/int8_convert.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "runtime/executor.h"
+#include "runtime/kernels/cpu_features.h"
+#include "tests/runtime/op_test_util.h"
+
+namespace q2i::testing {
+namespace {
+
+using dnnl::memory;
+using dt = memory::data_type;
+using runtime::kernels::Int8Convert;
+using runtime::kernels::Int8ConvertSupports;
+using runtime::kernels::RunInt8Convert;
+
+// Random source bytes of type `t`. f32 values include halfway cases (k + 0.5 after scaling by a power of
+// two), values beyond the 8-bit ranges and negative values.
+std::vector<uint8_t> RandomSource(dt t, int64_t count, float scale, uint32_t seed) {
+  std::mt19937 g(seed);
+  std::vector<uint8_t> bytes(count * memory::data_type_size(t));
+  if (t != dt::f32) {
+    for (auto& b : bytes) b = static_cast<uint8_t>(g());
+    return bytes;
+  }
+  std::vector<float> v(count);
+  std::uniform_real_distribution<float> u(-300.f, 300.f);
+  for (int64_t i = 0; i < count; ++i) {
+    v[i] = i % 3 == 0 ? (std::floor(u(g)) + 0.5f) / scale : u(g) / scale;
+  }
+  std::memcpy(bytes.data(), v.data(), bytes.size());
+  return bytes;
+}
+
+std::vector<uint8_t> OneDnnReorder(const Int8Convert& c, const std::vector<uint8_t>& src, int64_t count) {
+  dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  const memory::desc src_md({count}, c.from, memory::format_tag::x), dst_md({count}, c.to, memory::format_tag::x);
+  std::vector<uint8_t> dst(count * memory::data_type_size(c.to));
+  memory s(src_md, engine, const_cast<uint8_t*>(src.data())), d(dst_md, engine, dst.data());
+  dnnl::primitive_attr attr;
+  attr.set_output_scales(0, {c.scale});
+  if (c.src_zp != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {c.src_zp});
+  if (c.dst_zp != 0) attr.set_zero_points(DNNL_ARG_DST, 0, {c.dst_zp});
+  dnnl::stream stream(engine);
+  dnnl::reorder(dnnl::reorder::primitive_desc(engine, src_md, engine, dst_md, attr)).execute(stream, s, d);
+  stream.wait();
+  return dst;
+}
+
+struct ConvertCase {
+  dt from, to;
+  float scale;
+  int32_t src_zp, dst_zp;
+};
+
+class Int8ConvertTest : public ::testing::TestWithParam<ConvertCase> {};
+
+TEST_P(Int8ConvertTest, MatchesOneDnnReorderBitForBit) {
+  const ConvertCase& k = GetParam();
+  const Int8Convert c{.from = k.from, .to = k.to, .scale = k.scale, .src_zp = k.src_zp, .dst_zp = k.dst_zp};
+  ASSERT_EQ(Int8ConvertSupports(c), runtime::kernels::CpuHasAvx512Vnni());
+  if (!Int8ConvertSupports(c)) GTEST_SKIP() << "no AVX-512: the ops stay on oneDNN";
+  // Tails of every length around one vector, and a tensor large enough for the threads.
+  for (int64_t count : {1, 15, 16, 17, 1000, 300001}) {
+    const std::vector<uint8_t> src = RandomSource(k.from, count, k.scale, static_cast<uint32_t>(count));
+    const size_t out_bytes = count * memory::data_type_size(k.to);
+    std::vector<uint8_t> ours(out_bytes + 64, 0xA5);  // guard bytes catch stores past the end
+    RunInt8Convert(c, src.data(), ours.data(), count);
+    const std::vector<uint8_t> theirs = OneDnnReorder(c, src, count);
+    ASSERT_EQ(std::memcmp(ours.data(), theirs.data(), out_bytes), 0) << "count " << count;
+    for (size_t i = out_bytes; i < ours.size(); ++i) ASSERT_EQ(ours[i], 0xA5) << "store past the end, count " << count;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Kinds, Int8ConvertTest,
+    ::testing::Values(ConvertCase{dt::f32, dt::u8, 6.478894f, 0, 0},   // quantize
+                      ConvertCase{dt::f32, dt::s8, 0.5f, 0, 0},        // halfway cases exact
+                      ConvertCase{dt::f32, dt::u8, 0.25f, 0, 128},     // with a shift
+                      ConvertCase{dt::u8, dt::f32, 0.154347f, 0, 0},   // dequantize
+                      ConvertCase{dt::s8, dt::f32, 0.01f, 0, 0},
+                      ConvertCase{dt::u8, dt::f32, 0.02f, 128, 0},
+                      ConvertCase{dt::u8, dt::s8, 0.5f, 0, 0},         // requantize
+                      ConvertCase{dt::s8, dt::u8, 1.7f, 0, 0},
+                      ConvertCase{dt::u8, dt::u8, 0.75f, 128, 3}));
+
+TEST(Int8ConvertTest, SupportsOnlyConversionsWithAnEightBitSide) {
+  const bool cpu = runtime::kernels::CpuHasAvx512Vnni();
+  EXPECT_EQ(Int8ConvertSupports({.from = dt::f32, .to = dt::s8}), cpu);
+  EXPECT_FALSE(Int8ConvertSupports({.from = dt::f32, .to = dt::f32}));
+  EXPECT_FALSE(Int8ConvertSupports({.from = dt::s32, .to = dt::u8}));
+  EXPECT_FALSE(Int8ConvertSupports({.from = dt::u8, .to = dt::bf16}));
+}
+
+// Through the executor: quantize -> dequantize of an NCHW tensor runs on the loop under the tuned policy
+// only, and both policies give the same floats.
+TEST(Int8ConvertTest, ExecutorRunsQuantizeAndDequantizeOnIt) {
+  std::mt19937 g(3);
+  ir::Tensor x(ir::DataType::kFP32, {2, 5, 7, 9});
+  std::uniform_real_distribution<float> u(-3.f, 3.f);
+  for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = u(g);
+  const ir::Attribute int8 = ir::Attribute::String("int8");
+  const ir::Program p = BuildProgram(
+      {{"x", x}}, {},
+      {{"quantize",
+        {{"Input", {"x"}}},
+        {{"Output", {"q"}}},
+        {{"mkldnn_data_type", int8}, {"Scale", ir::Attribute::Float(40.f)}, {"is_negative_input", ir::Attribute::Bool(true)}}},
+       {"dequantize", {{"Input", {"q"}}}, {{"Output", {"y"}}}, {{"mkldnn_data_type", int8}, {"Scale", ir::Attribute::Float(40.f)}}}},
+      {"y"}, {{"q", ir::DataType::kInt8}});
+  std::vector<ir::Tensor> outputs;
+  for (runtime::ConvImplPolicy policy : {runtime::ConvImplPolicy::kTuned, runtime::ConvImplPolicy::kLibraryDefault}) {
+    auto exec = runtime::Executor::Create(p, {.num_threads = 2, .conv_impl = policy});
+    ASSERT_TRUE(exec.ok()) << exec.status().ToString();
+    auto out = (*exec)->Run({x});
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    auto stats = (*exec)->CurrentPlanStats();
+    ASSERT_TRUE(stats.ok());
+    const bool ours = policy == runtime::ConvImplPolicy::kTuned && runtime::kernels::CpuHasAvx512Vnni();
+    EXPECT_EQ(stats->variant_steps.count("int8_convert") ? stats->variant_steps.at("int8_convert") : 0, ours ? 2 : 0);
+    outputs.push_back((*out)[0]);
+  }
+  ASSERT_EQ(outputs[0].dims(), x.dims());
+  ASSERT_EQ(outputs[1].dims(), x.dims());
+  for (int64_t i = 0; i < x.numel(); ++i) {
+    ASSERT_EQ(outputs[0].data<float>()[i], outputs[1].data<float>()[i]) << "[" << i << "]";
+    ASSERT_NEAR(outputs[0].data<float>()[i], x.data<float>()[i], 0.5f / 40.f + 1e-6f);
+  }
+}
+
+}  // namespace
+}  // namespace q2i::testing
