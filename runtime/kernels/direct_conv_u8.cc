@@ -19,6 +19,13 @@ constexpr int64_t kBlock = 64;      // output channels per block: 4 vectors of 1
 constexpr int64_t kOutVector = 16;  // output channels per accumulator
 constexpr int kRowSegment = 7;      // pixels per segment of a row: 7 x 4 accumulators
 constexpr int kFlatSegment = 14;    // pixels per segment of a flat map: 14 x 2 accumulators
+// How Run() shares the work of one image among threads. Maps up to 7x7 split by blocks of output
+// channels: each thread streams only its blocks' weights, which dominate there. Larger maps split by
+// output rows, each thread computing all blocks for its rows: the rows a thread reads are then mostly
+// those its own core wrote in the layer before (reading 200 KB another core just wrote took 8.4 us
+// here, against 2.2 us from the own core and 5.8 us from memory). In-process A/B on ResNet50 at 2
+// threads: split by rows on 14x14 maps +1.9-2.3%; on 7x7 maps -1.8%.
+constexpr int64_t kMostPixelsSplitByBlocks = 7 * 7;
 
 using Out = EpilogueOut;
 
@@ -197,12 +204,14 @@ bool IsFlat(const DirectConvU8Shape& s, int64_t wp) {
   return s.kh == 1 && s.kw == 1 && s.stride_h == 1 && s.stride_w == 1 && wp == s.w && s.oh == s.h;
 }
 
-// One image and block of output channels, prefetching `next` (the thread's next block, the next step's
-// leading weights, or nothing) over the whole item. A flat map runs in segments of 14 pixels, once per half of the block (2 x 16
+// One image and block of output channels, or part `part` of `parts` of its rows (of a flat map, of its
+// segments), prefetching `next` (the thread's next block, the next step's leading weights, or nothing)
+// over the whole item. A flat map runs in segments of 14 pixels, once per half of the block (2 x 16
 // channels); any other map row by row, in segments of 7 pixels and all 64 channels.
 template <Out O>
 void RunItem(const DirectConvU8Shape& s, const DirectConvU8Epilogue& e, const float* bias, const int8_t* block,
-             std::span<const std::byte> next, const uint8_t* image, int64_t wp, int64_t oc0, char* dst_image) {
+             std::span<const std::byte> next, const uint8_t* image, int64_t wp, int64_t oc0, char* dst_image,
+             int part, int parts) {
   const int64_t tap_bytes = s.c * kBlock;
   const bool flat = IsFlat(s, wp);
   auto rows_of = [&](int64_t y) {
@@ -213,10 +222,11 @@ void RunItem(const DirectConvU8Shape& s, const DirectConvU8Epilogue& e, const fl
   if (!next.empty()) {
     int64_t taps = 0;
     if (flat) {
-      taps = 2 * ((s.oh * s.ow + kFlatSegment - 1) / kFlatSegment);
+      const int64_t pixels = s.oh * s.ow, seg = (pixels + kFlatSegment - 1) / kFlatSegment;
+      taps = 2 * (seg * (part + 1) / parts - seg * part / parts);
     } else {
       const int64_t segments = (s.ow + kRowSegment - 1) / kRowSegment;
-      for (int64_t y = 0; y < s.oh; ++y) {
+      for (int64_t y = s.oh * part / parts; y < s.oh * (part + 1) / parts; ++y) {
         const auto [ky0, ky1] = rows_of(y);
         taps += std::max<int64_t>(0, ky1 - ky0) * s.kw * segments;
       }
@@ -230,9 +240,9 @@ void RunItem(const DirectConvU8Shape& s, const DirectConvU8Epilogue& e, const fl
   static_assert(kFlatSegment * 2 >= kRowSegment * 4);
   alignas(64) __m512i acc[kFlatSegment * 2];
   if (flat) {
-    const int64_t pixels = s.oh * s.ow;
+    const int64_t pixels = s.oh * s.ow, seg = (pixels + kFlatSegment - 1) / kFlatSegment;
     for (int64_t half = 0; half < 2; ++half) {
-      for (int64_t p0 = 0; p0 < pixels; p0 += kFlatSegment) {
+      for (int64_t p0 = seg * part / parts * kFlatSegment; p0 < std::min(pixels, seg * (part + 1) / parts * kFlatSegment); p0 += kFlatSegment) {
         const Segment g{.in = image + p0 * s.c,
                         .w = block + half * 2 * kOutVector * 4,
                         .ky0 = 0,
@@ -246,7 +256,7 @@ void RunItem(const DirectConvU8Shape& s, const DirectConvU8Epilogue& e, const fl
     }
     return;
   }
-  for (int64_t y = 0; y < s.oh; ++y) {
+  for (int64_t y = s.oh * part / parts; y < s.oh * (part + 1) / parts; ++y) {
     const auto [ky0, ky1] = rows_of(y);
     for (int64_t x0 = 0; x0 < s.ow; x0 += kRowSegment) {
       const Segment g{.in = image + (y * s.stride_h * wp + x0 * s.stride_w) * s.c,
@@ -263,7 +273,7 @@ void RunItem(const DirectConvU8Shape& s, const DirectConvU8Epilogue& e, const fl
 }
 
 using RunItemFn = void (*)(const DirectConvU8Shape&, const DirectConvU8Epilogue&, const float*, const int8_t*,
-                           std::span<const std::byte>, const uint8_t*, int64_t, int64_t, char*);
+                           std::span<const std::byte>, const uint8_t*, int64_t, int64_t, char*, int, int);
 
 RunItemFn SelectRunItem(Out o) {
   switch (o) {
@@ -290,9 +300,12 @@ bool DirectConvU8Supports(const DirectConvU8Shape& s) {
          pad_right < s.kw && CpuHasAvx512Vnni();
 }
 
-bool DirectConvU8Preferred(const DirectConvU8Shape& s, int num_threads) {
-  const int64_t most_pixels = num_threads == 1 ? 14 * 14 : 7 * 7;
-  return DirectConvU8Supports(s) && s.n == 1 && s.oh * s.ow <= most_pixels;
+bool SplitsByRows(const DirectConvU8Shape& s, int num_threads) {
+  return num_threads > 1 && s.n == 1 && s.oh * s.ow > kMostPixelsSplitByBlocks;
+}
+
+bool DirectConvU8Preferred(const DirectConvU8Shape& s) {
+  return DirectConvU8Supports(s) && s.n == 1 && s.oh * s.ow <= 14 * 14;
 }
 
 DirectConvU8::DirectConvU8(const DirectConvU8Shape& shape, const int8_t* weights, DirectConvU8Epilogue epilogue,
@@ -338,33 +351,50 @@ std::span<const std::byte> DirectConvU8::leading_weights() const {
   return std::as_bytes(std::span(packed_data_, static_cast<size_t>(s_.kh * s_.kw * s_.c * kBlock)));
 }
 
-void DirectConvU8::Run(const uint8_t* src, void* dst) const {
-  const uint8_t* in = src;
+void DirectConvU8::CopyInput(const uint8_t* src, int64_t img, int64_t part, int64_t parts) const {
   const auto c = static_cast<size_t>(s_.c);
   if (copy_ == InputCopy::kPadded) {
-    for (int64_t img = 0; img < s_.n; ++img) {
-      for (int64_t y = 0; y < s_.h; ++y) {
-        std::memcpy(copy_data_ + ((img * hp_ + s_.pad_top + y) * wp_ + s_.pad_left) * s_.c,
-                    src + (img * s_.h + y) * s_.w * s_.c, static_cast<size_t>(s_.w) * c);
-      }
+    for (int64_t y = s_.h * part / parts; y < s_.h * (part + 1) / parts; ++y) {
+      std::memcpy(copy_data_ + ((img * hp_ + s_.pad_top + y) * wp_ + s_.pad_left) * s_.c,
+                  src + (img * s_.h + y) * s_.w * s_.c, static_cast<size_t>(s_.w) * c);
     }
-    in = copy_data_;
   } else if (copy_ == InputCopy::kGathered) {
-    uint8_t* to = copy_data_;
-    for (int64_t img = 0; img < s_.n; ++img) {
-      for (int64_t y = 0; y < s_.oh; ++y) {
-        const uint8_t* from = src + (img * s_.h + y * s_.stride_h) * s_.w * s_.c;
-        for (int64_t x = 0; x < s_.ow; ++x, to += c) std::memcpy(to, from + x * s_.stride_w * s_.c, c);
-      }
+    for (int64_t y = s_.oh * part / parts; y < s_.oh * (part + 1) / parts; ++y) {
+      const uint8_t* from = src + (img * s_.h + y * s_.stride_h) * s_.w * s_.c;
+      uint8_t* to = copy_data_ + (img * s_.oh + y) * s_.ow * s_.c;
+      for (int64_t x = 0; x < s_.ow; ++x, to += c) std::memcpy(to, from + x * s_.stride_w * s_.c, c);
     }
-    in = copy_data_;
   }
+}
+
+void DirectConvU8::Run(const uint8_t* src, void* dst) const {
+  const uint8_t* in = copy_ == InputCopy::kNone ? src : copy_data_;
   const int64_t blocks = s_.oc / kBlock, items = s_.n * blocks;
   const int64_t block_bytes = s_.kh * s_.kw * s_.c * kBlock;
   const int64_t elem = EpilogueOutOf(e_.dst) == Out::kF32 ? 4 : 1;
-  const int threads = static_cast<int>(std::min<int64_t>(num_threads_, items));
   char* out = static_cast<char*>(dst);
   const RunItemFn run_item = SelectRunItem(EpilogueOutOf(e_.dst));
+  auto block_weights = [&](int64_t b) {
+    return std::as_bytes(std::span(packed_data_ + b * block_bytes, static_cast<size_t>(block_bytes)));
+  };
+  if (SplitsByRows(s_, num_threads_)) {
+    // Each thread copies, then computes for every block, its own rows of the image.
+#pragma omp parallel num_threads(num_threads_)
+    {
+      const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+      if (copy_ != InputCopy::kNone) {
+        CopyInput(src, 0, t, nt);
+#pragma omp barrier
+      }
+      for (int64_t b = 0; b < blocks; ++b) {
+        const std::span<const std::byte> next = b + 1 < blocks ? block_weights(b + 1) : t == 0 ? after_ : std::span<const std::byte>{};
+        run_item(run_, e_, bias_.data(), packed_data_ + b * block_bytes, next, in, wp_, b * kBlock, out, t, nt);
+      }
+    }
+    return;
+  }
+  for (int64_t img = 0; img < s_.n; ++img) CopyInput(src, img, 0, 1);
+  const int threads = static_cast<int>(std::min<int64_t>(num_threads_, items));
   // Each thread takes a contiguous range of items (image-major), so it streams its own blocks' weights.
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
@@ -375,12 +405,12 @@ void DirectConvU8::Run(const uint8_t* src, void* dst) const {
       // The thread's next block, or at its end (first thread) the next step's leading weights.
       std::span<const std::byte> next;
       if (i + 1 < end) {
-        next = std::as_bytes(std::span(packed_data_ + ((i + 1) % blocks) * block_bytes, static_cast<size_t>(block_bytes)));
+        next = block_weights((i + 1) % blocks);
       } else if (t == 0) {
         next = after_;
       }
       run_item(run_, e_, bias_.data(), packed_data_ + b * block_bytes, next, in + img * hp_ * wp_ * s_.c, wp_,
-              b * kBlock, out + img * s_.oh * s_.ow * s_.oc * elem);
+              b * kBlock, out + img * s_.oh * s_.ow * s_.oc * elem, 0, 1);
     }
   }
 }

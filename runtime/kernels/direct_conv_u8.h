@@ -64,11 +64,12 @@ struct DirectConvU8Epilogue {
 // 64, padding within the filter, and a CPU with AVX-512 VNNI.
 bool DirectConvU8Supports(const DirectConvU8Shape& s);
 
-// Whether it beats oneDNN on this shape inside a network when run on `num_threads` threads (the tuned
-// policy's rule; bench/README.md, "Streaming weights"): one image, and an output of at most 7x7 pixels,
-// or 14x14 on one thread. At two threads, 14x14 maps won 2.2-2.5% on ResNet50 but lost 1.1-2.3% on
-// MobileNetV1, so they stay with oneDNN there.
-bool DirectConvU8Preferred(const DirectConvU8Shape& s, int num_threads);
+// Whether it beats oneDNN on this shape inside a network (the tuned policy's rule; bench/README.md,
+// "Streaming weights" and "Splitting by rows"): one image and an output of at most 14x14 pixels, measured
+// at one and two threads. (At two threads, 14x14 maps split by blocks won
+// 2.2-2.5% on ResNet50 in one measurement, 0.99-1.01 in another, and lost 1.1-2.3% on MobileNetV1; split
+// by rows they win 1.9-2.3% on ResNet50 and 0.99-1.01 on MobileNetV1.)
+bool DirectConvU8Preferred(const DirectConvU8Shape& s);
 
 class DirectConvU8 {
  public:
@@ -90,6 +91,10 @@ class DirectConvU8 {
   void PrefetchAtEnd(std::span<const std::byte> weights) { after_ = weights; }
 
  private:
+  // Writes part `part` of `parts` of image `img`'s rows (input rows when padded, output rows when
+  // gathered) into the copy Run() reads; nothing without a copy.
+  void CopyInput(const uint8_t* src, int64_t img, int64_t part, int64_t parts) const;
+
   // How Run() hands the input to the kernel: as it is, in a padded copy, or (a 1x1 filter at a stride)
   // gathered at the stride into a dense copy, which makes the map flat.
   enum class InputCopy { kNone, kPadded, kGathered };

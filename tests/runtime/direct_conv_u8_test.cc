@@ -203,11 +203,18 @@ std::vector<DirectCase> Cases() {
       // 5x5 at stride 2 with padding 2, and a 7x7 map read at stride 3 without padding (gathered).
       {1, 20, 9, 9, 64, 5, 5, 2, 2, 2, 2, 2, dt::s8, -kInf, kInf},
       {1, 40, 7, 7, 64, 1, 1, 3, 0, 0, 0, 0, dt::u8, 0.f, kInf},
-      // Stage-4 sized maps (supported, though the tuned policy keeps them on oneDNN): two segments per
-      // row with a rounded residual sum, a flat 1x1 with f32 out, and 28x28 read at stride 2.
+      // Stage-3 sized maps, which threads share by rows (padded copy, flat map, gathered copy): two
+      // segments per row with a rounded residual sum, a flat 1x1 with f32 out, 28x28 read at stride 2 by
+      // a 3x3 and by a 1x1 with an s8 residual.
       {1, 64, 14, 14, 128, 3, 3, 1, 1, 1, 1, 1, dt::u8, 0.f, 90.f, true, true, dt::u8, 0, true, 0.75f},
       {1, 128, 14, 14, 64, 1, 1, 1, 0, 0, 0, 0, dt::f32, -kInf, kInf},
       {1, 32, 28, 28, 64, 3, 3, 2, 1, 1, 1, 1, dt::s8, -kInf, kInf},
+      {1, 64, 28, 28, 128, 1, 1, 2, 0, 0, 0, 0, dt::u8, 0.f, kInf, true, true, dt::s8, 0.5f, true, 2.f},
+      // Shared by rows: a flat map of 81 pixels (segments 14 x 5 + 11), and 5 rows for 2 or 3 threads.
+      {1, 16, 9, 9, 128, 1, 1, 1, 0, 0, 0, 0, dt::s8, -kInf, kInf},
+      {1, 24, 5, 12, 64, 3, 3, 1, 1, 1, 1, 1, dt::u8, 0.f, kInf},
+      // Two images of more than 7x7 pixels: shared by blocks again.
+      {2, 32, 10, 10, 64, 3, 3, 1, 1, 1, 1, 1, dt::u8, 0.f, kInf, true, true, dt::u8},
   };
 }
 
@@ -264,15 +271,11 @@ TEST(DirectConvU8Test, PreferredOnlyWhereItWasMeasuredFaster) {
   const DirectConvU8Shape map14 = ShapeOf({1, 256, 14, 14, 256, 3, 3, 1, 1, 1, 1, 1, dt::u8, 0.f, kInf});
   const DirectConvU8Shape map28 = ShapeOf({1, 128, 28, 28, 128, 3, 3, 1, 1, 1, 1, 1, dt::u8, 0.f, kInf});
   const DirectConvU8Shape batch = ShapeOf({16, 512, 7, 7, 512, 3, 3, 1, 1, 1, 1, 1, dt::u8, 0.f, kInf});
-  for (int threads : {1, 2}) {
-    SCOPED_TRACE(threads);
-    EXPECT_TRUE(DirectConvU8Preferred(map7, threads));
-    EXPECT_TRUE(DirectConvU8Preferred(onto7, threads)) << "stride 2 onto a 7x7 map";
-    EXPECT_FALSE(DirectConvU8Preferred(map28, threads)) << "28x28 maps";
-    EXPECT_FALSE(DirectConvU8Preferred(batch, threads)) << "batches";
-  }
-  EXPECT_TRUE(DirectConvU8Preferred(map14, 1)) << "14x14 maps on one thread";
-  EXPECT_FALSE(DirectConvU8Preferred(map14, 2)) << "14x14 maps on two threads";
+  EXPECT_TRUE(DirectConvU8Preferred(map7));
+  EXPECT_TRUE(DirectConvU8Preferred(onto7)) << "stride 2 onto a 7x7 map";
+  EXPECT_TRUE(DirectConvU8Preferred(map14)) << "14x14 maps";
+  EXPECT_FALSE(DirectConvU8Preferred(map28)) << "28x28 maps";
+  EXPECT_FALSE(DirectConvU8Preferred(batch)) << "batches";
 }
 
 // oneDNN's INT8 convolution with the same output scales, bias, sum and clip gives the same values (at most
