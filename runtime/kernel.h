@@ -37,7 +37,8 @@ namespace q2i::runtime {
 
 class PlanBuilder;  // executor internals
 
-// How convolution kernels pick among oneDNN's implementations (runtime/kernels/conv_impl.h).
+// How kernels pick among oneDNN's implementations and this project's own (runtime/kernels/conv_impl.h;
+// the own INT8 kernels of docs/runtime.md: convolutions, max pooling, quantize/dequantize/requantize).
 enum class ConvImplPolicy {
   kTuned,           // oneDNN's first choice, except where this project measured a faster one
   kLibraryDefault,  // always oneDNN's first choice
