@@ -6,7 +6,7 @@
 // oneDNN 2.6 takes them in as it computes, without overlap: a stage-5 3x3 convolution ran in 0.38 ms in
 // the network and in 0.27 ms right after a read of its weights (bench/README.md, "Where batch 1 loses").
 // This kernel packs the weights by blocks of 64 output channels, in the order it reads them, and while it
-// computes one block it prefetches the next one into L2, spread evenly over the block's work.
+// computes one block it prefetches the next one (into L1 and L2), spread evenly over the block's work.
 //
 // Work: per image and block of 64 output channels, in segments of output pixels. For each filter tap and
 // 4 input channels a segment loads its weight vectors, broadcasts each pixel's 4 input bytes and issues
@@ -86,7 +86,7 @@ class DirectConvU8 {
 
   // The first block's packed weights: what Run() reads first (on its first thread).
   std::span<const std::byte> leading_weights() const;
-  // Makes Run()'s first thread prefetch `weights` (the next step's leading weights) into L2 while it
+  // Makes Run()'s first thread prefetch `weights` (the next step's leading weights) while it
   // computes its last block, as it does its own next block before. Empty: none (the default).
   void PrefetchAtEnd(std::span<const std::byte> weights) { after_ = weights; }
 
