@@ -40,6 +40,12 @@ struct Segment {
   bool in_one_row;     // the pixels lie in one row, so a tap can fall in its padding columns
 };
 
+// Part `part` of `parts` of n things (rows or segments): [n * part / parts, n * (part + 1) / parts).
+struct Band {
+  int64_t begin, end;
+};
+Band BandOf(int64_t n, int64_t part, int64_t parts) { return {n * part / parts, n * (part + 1) / parts}; }
+
 // The hint of the weight prefetches. In-process A/B on ResNet50 b1 against T1 (bench/README.md): T0 was
 // 0.6-1.4% faster at 1 thread and 0.4-2.2% at 2 threads on this project's AMD EPYC VM.
 constexpr _mm_hint kWeightPrefetchHint = _MM_HINT_T0;
@@ -218,6 +224,9 @@ void RunItem(const DirectConvU8Shape& s, const DirectConvU8Epilogue& e, const fl
              int part, int parts) {
   const int64_t tap_bytes = s.c * kBlock;
   const bool flat = IsFlat(s, wp);
+  const int64_t pixels = s.oh * s.ow;
+  // This part's segments of a flat map, or its output rows.
+  const Band band = BandOf(flat ? (pixels + kFlatSegment - 1) / kFlatSegment : s.oh, part, parts);
   auto rows_of = [&](int64_t y) {
     const int64_t top = y * s.stride_h;
     return std::make_pair(std::max<int64_t>(0, s.pad_top - top), std::min(s.kh, s.pad_top + s.h - top));
@@ -226,11 +235,10 @@ void RunItem(const DirectConvU8Shape& s, const DirectConvU8Epilogue& e, const fl
   if (!next.empty()) {
     int64_t taps = 0;
     if (flat) {
-      const int64_t pixels = s.oh * s.ow, seg = (pixels + kFlatSegment - 1) / kFlatSegment;
-      taps = 2 * (seg * (part + 1) / parts - seg * part / parts);
+      taps = 2 * (band.end - band.begin);
     } else {
       const int64_t segments = (s.ow + kRowSegment - 1) / kRowSegment;
-      for (int64_t y = s.oh * part / parts; y < s.oh * (part + 1) / parts; ++y) {
+      for (int64_t y = band.begin; y < band.end; ++y) {
         const auto [ky0, ky1] = rows_of(y);
         taps += std::max<int64_t>(0, ky1 - ky0) * s.kw * segments;
       }
@@ -244,9 +252,9 @@ void RunItem(const DirectConvU8Shape& s, const DirectConvU8Epilogue& e, const fl
   static_assert(kFlatSegment * 2 >= kRowSegment * 4);
   alignas(64) __m512i acc[kFlatSegment * 2];
   if (flat) {
-    const int64_t pixels = s.oh * s.ow, seg = (pixels + kFlatSegment - 1) / kFlatSegment;
     for (int64_t half = 0; half < 2; ++half) {
-      for (int64_t p0 = seg * part / parts * kFlatSegment; p0 < std::min(pixels, seg * (part + 1) / parts * kFlatSegment); p0 += kFlatSegment) {
+      for (int64_t segment = band.begin; segment < band.end; ++segment) {
+        const int64_t p0 = segment * kFlatSegment;
         const Segment g{.in = image + p0 * s.c,
                         .w = block + half * 2 * kOutVector * 4,
                         .ky0 = 0,
@@ -260,7 +268,7 @@ void RunItem(const DirectConvU8Shape& s, const DirectConvU8Epilogue& e, const fl
     }
     return;
   }
-  for (int64_t y = s.oh * part / parts; y < s.oh * (part + 1) / parts; ++y) {
+  for (int64_t y = band.begin; y < band.end; ++y) {
     const auto [ky0, ky1] = rows_of(y);
     for (int64_t x0 = 0; x0 < s.ow; x0 += kRowSegment) {
       const Segment g{.in = image + (y * s.stride_h * wp + x0 * s.stride_w) * s.c,
@@ -358,12 +366,14 @@ std::span<const std::byte> DirectConvU8::leading_weights() const {
 void DirectConvU8::CopyInput(const uint8_t* src, int64_t img, int64_t part, int64_t parts) const {
   const auto c = static_cast<size_t>(s_.c);
   if (copy_ == InputCopy::kPadded) {
-    for (int64_t y = s_.h * part / parts; y < s_.h * (part + 1) / parts; ++y) {
+    const Band rows = BandOf(s_.h, part, parts);
+    for (int64_t y = rows.begin; y < rows.end; ++y) {
       std::memcpy(copy_data_ + ((img * hp_ + s_.pad_top + y) * wp_ + s_.pad_left) * s_.c,
                   src + (img * s_.h + y) * s_.w * s_.c, static_cast<size_t>(s_.w) * c);
     }
   } else if (copy_ == InputCopy::kGathered) {
-    for (int64_t y = s_.oh * part / parts; y < s_.oh * (part + 1) / parts; ++y) {
+    const Band rows = BandOf(s_.oh, part, parts);
+    for (int64_t y = rows.begin; y < rows.end; ++y) {
       const uint8_t* from = src + (img * s_.h + y * s_.stride_h) * s_.w * s_.c;
       uint8_t* to = copy_data_ + (img * s_.oh + y) * s_.ow * s_.c;
       for (int64_t x = 0; x < s_.ow; ++x, to += c) std::memcpy(to, from + x * s_.stride_w * s_.c, c);

@@ -3,6 +3,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "runtime/kernels/cpu_features.h"
 #include "runtime/kernels/saturate.h"
@@ -53,7 +54,7 @@ void ConvertRange(const Int8Convert& c, const void* src, void* dst, int64_t begi
   const __m512 scale = _mm512_set1_ps(c.scale);
   const __m512 src_zp = _mm512_set1_ps(static_cast<float>(c.src_zp));
   const __m512 dst_zp = _mm512_set1_ps(static_cast<float>(c.dst_zp));
-  const float lo = kOut == EpilogueOut::kU8 ? 0.f : -128.f, hi = kOut == EpilogueOut::kU8 ? 255.f : 127.f;
+  const auto [lo, hi] = BoundsWithinType(-INFINITY, INFINITY, c.to);  // the 8-bit type's range
   const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
   for (int64_t i = begin; i < end; i += 16) {
     const __mmask16 m = end - i >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << (end - i)) - 1);
