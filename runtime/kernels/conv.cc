@@ -3,7 +3,8 @@
 // reordered (and for INT8 quantized per output channel) once, into the primitive's preferred layout.
 // Under the tuned policy, INT8 convolutions of u8 activations run on our own kernels where they are the
 // faster ones: depthwise ones on DwConvU8 (runtime/kernels/dw_conv_u8.h), dense ones on small maps at
-// batch 1 on DirectConvU8 (runtime/kernels/direct_conv_u8.h). Upsampling deconvolutions whose filter equals
+// batch 1 on DirectConvU8 (runtime/kernels/direct_conv_u8.h), and those over fewer than 4 input channels
+// (a network's stem) as 1x1 convolutions over gathered patches (runtime/kernels/patch_conv.h). Upsampling deconvolutions whose filter equals
 // their stride run as matmuls (runtime/kernels/deconv_matmul.h). A oneDNN deconvolution's activation runs
 // after it, in place.
 #include <algorithm>
@@ -20,6 +21,7 @@
 #include "runtime/kernels/direct_conv_u8.h"
 #include "runtime/kernels/dw_conv_u8.h"
 #include "runtime/kernels/int8_scales.h"
+#include "runtime/kernels/patch_conv.h"
 #include "runtime/kernels/register.h"
 #include "runtime/kernels/training_rounding.h"
 
@@ -161,6 +163,7 @@ class ConvKernel : public Kernel {
 
   Status Run(RunContext& ctx) override {
     if (deconv_matmul_) return deconv_matmul_->Run(ctx, *op_);
+    if (patch_) return patch_->Run(ctx, *op_);
     if (dw_) {
       dw_->Run(DataOf<const uint8_t>(own_src_), own_dst_.get_data_handle());
       return OkStatus();
@@ -186,6 +189,7 @@ class ConvKernel : public Kernel {
   std::string_view variant() const override {
     if (dw_) return "dw_conv_u8";
     if (direct_) return "direct_conv_u8";
+    if (patch_) return "patch_conv";
     return deconv_matmul_ ? "deconv_matmul" : "";
   }
 
@@ -310,6 +314,12 @@ class ConvKernel : public Kernel {
     Q2I_RETURN_IF_ERROR(CheckEltwisePostOps(op, ops));
     attr.set_post_ops(ops);
     if (int8) attr.set_output_scales(1 << 1, out_scales);
+    if (int8 && ctx.conv_impl_policy() == ConvImplPolicy::kTuned) {
+      const OwnInt8Conv own{.act = act, .s_in = s_in, .w_scales = w_scales, .out_scales = out_scales,
+                            .dst_dt = dst_dt, .rounding = rounding, .residual = residual, .sum_scale = sum_scale};
+      Q2I_ASSIGN_OR_RETURN(bool done, TryPreparePatchConv(ctx, filter, p, src_dt, attr, own));
+      if (done) return OkStatus();
+    }
 
     auto desc = bias_info ? dnnl::convolution_forward::desc(prop_kind::forward_inference, algorithm::convolution_direct,
                                                             src_md, w_md, bias_md, dst_md, strides, dil, pad_l, pad_r)
@@ -347,17 +357,43 @@ class ConvKernel : public Kernel {
       }
     }
 
-    memory dst;
-    const ir::DataType out_type = FromDnnlType(dst_dt);
-    if (residual != nullptr) {
-      Q2I_ASSIGN_OR_RETURN(dst, ctx.DefineOutputFrom("Output", 0, out_type, {p.n, p.oc, p.oh, p.ow}, pd.dst_desc(),
-                                                     "ResidualData", 0, init_dt));
-    } else {
-      Q2I_ASSIGN_OR_RETURN(dst, ctx.DefineOutput("Output", 0, out_type, {p.n, p.oc, p.oh, p.ow}, pd.dst_desc()));
-    }
+    Q2I_ASSIGN_OR_RETURN(memory dst, DefineConvOutput(ctx, p, dst_dt, pd.dst_desc(), residual));
     args.emplace_back(DNNL_ARG_DST, dst);
     call_ = PrimitiveCall(dnnl::convolution_forward(pd), std::move(args));
     return OkStatus();
+  }
+
+  // The conv's output in layout `md`; with a fused residual it starts with the ResidualData's values.
+  static StatusOr<memory> DefineConvOutput(PrepareContext& ctx, const ConvParams& p, dt dst_dt,
+                                           const memory::desc& md, const ValueInfo* residual) {
+    const ir::DataType out_type = FromDnnlType(dst_dt);
+    if (residual == nullptr) return ctx.DefineOutput("Output", 0, out_type, {p.n, p.oc, p.oh, p.ow}, md);
+    return ctx.DefineOutputFrom("Output", 0, out_type, {p.n, p.oc, p.oh, p.ow}, md, "ResidualData", 0,
+                                ResidualInitType(*residual, dst_dt));
+  }
+
+  // Sets up PatchConv when the conv is one it is preferred for (an INT8 conv, checked by the caller, with
+  // `attr` its output scales and post-ops); false leaves the op to a single oneDNN convolution.
+  StatusOr<bool> TryPreparePatchConv(PrepareContext& ctx, const ir::Tensor& filter, const ConvParams& p, dt src_dt,
+                                     const dnnl::primitive_attr& attr, const OwnInt8Conv& own) {
+    const ir::Op& op = *op_;
+    if (p.groups != 1 || p.dilations[0] != 1 || p.dilations[1] != 1) return false;
+    const PatchShape s{.c = p.c, .h = p.h, .w = p.w, .oh = p.oh, .ow = p.ow, .kh = p.kh, .kw = p.kw,
+                       .stride_h = p.strides[0], .stride_w = p.strides[1], .pad_top = p.pad.top,
+                       .pad_left = p.pad.left, .shift_s8 = src_dt == dt::s8};
+    if (!PatchConvPreferred(s)) return false;
+    PatchConvSpec spec{.shape = s, .n = p.n, .oc = p.oc, .dst = own.dst_dt, .filter = nullptr, .bias = {},
+                       .attr = attr};
+    Q2I_ASSIGN_OR_RETURN(spec.bias, ConstantAccumulatorBias(ctx, op, p.oc, own.s_in, own.w_scales));
+    ir::Tensor quantized;
+    Q2I_ASSIGN_OR_RETURN(const ir::Tensor* wt, Int8Filter(op, filter, p.oc, quantized));
+    spec.filter = wt->data<int8_t>();
+    Q2I_ASSIGN_OR_RETURN(own_src_, ctx.InputMemoryAs("Input", 0, memory::desc({p.n, p.c, p.h, p.w}, src_dt, tag::nhwc)));
+    const memory::desc dst_md({p.n, p.oc, p.oh, p.ow}, own.dst_dt, tag::nhwc);
+    Q2I_ASSIGN_OR_RETURN(own_dst_, DefineConvOutput(ctx, p, own.dst_dt, dst_md, own.residual));
+    patch_ = std::make_unique<PatchConv>();
+    Q2I_RETURN_IF_ERROR(patch_->Prepare(ctx, spec, own_src_, own_dst_));
+    return true;
   }
 
   // Sets up DwConvU8 when it handles this depthwise conv (u8 input, no residual or training rounding,
@@ -411,16 +447,12 @@ class ConvKernel : public Kernel {
     Q2I_ASSIGN_OR_RETURN(const ir::Tensor* wt, Int8Filter(op, filter, p.oc, quantized));
     Q2I_ASSIGN_OR_RETURN(own_src_, ctx.InputMemoryAs("Input", 0, memory::desc({p.n, p.c, p.h, p.w}, dt::u8, tag::nhwc)));
     const memory::desc dst_md({p.n, p.oc, p.oh, p.ow}, own.dst_dt, tag::nhwc);
-    const ir::DataType out_type = FromDnnlType(own.dst_dt);
     if (own.residual != nullptr) {
       e.residual = true;
       e.sum_scale = own.sum_scale;
       e.residual_type = ResidualInitType(*own.residual, own.dst_dt);
-      Q2I_ASSIGN_OR_RETURN(own_dst_, ctx.DefineOutputFrom("Output", 0, out_type, {p.n, p.oc, p.oh, p.ow}, dst_md,
-                                                          "ResidualData", 0, e.residual_type));
-    } else {
-      Q2I_ASSIGN_OR_RETURN(own_dst_, ctx.DefineOutput("Output", 0, out_type, {p.n, p.oc, p.oh, p.ow}, dst_md));
     }
+    Q2I_ASSIGN_OR_RETURN(own_dst_, DefineConvOutput(ctx, p, own.dst_dt, dst_md, own.residual));
     direct_ = std::make_unique<DirectConvU8>(s, wt->data<int8_t>(), std::move(e), ctx.num_threads());
     return true;
   }
@@ -543,6 +575,7 @@ class ConvKernel : public Kernel {
   PrimitiveCall call_;
   std::unique_ptr<DwConvU8> dw_;          // set instead of call_ for the depthwise u8 kernel
   std::unique_ptr<DirectConvU8> direct_;  // set instead of call_ for the dense u8 kernel on small maps
+  std::unique_ptr<PatchConv> patch_;      // set instead of call_ for a stem over gathered patches
   memory own_src_, own_dst_;              // our own kernels' input and output
   std::unique_ptr<DeconvAsMatmul> deconv_matmul_;  // set instead of call_ for a filter-equals-stride deconv
   std::vector<PrimitiveCall> activation_calls_;    // a oneDNN deconvolution's activation, in place
