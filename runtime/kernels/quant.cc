@@ -1,5 +1,6 @@
 // The INT8 boundary ops of a converted program (docs/int8_program.md), as oneDNN reorders in the
-// input's layout (under the tuned policy, dense tensors run on the loop of int8_convert.h instead):
+// input's layout (under the tuned policy, dense tensors run on the loop of int8_convert.h instead, and a
+// network's few-channel NCHW input is quantized straight into NHWC):
 //   quantize:   q  = saturate(round(x * Scale) + Shift)        f32 -> s8 (is_negative_input) / u8
 //   dequantize: x  = (q - Shift) / Scale                        s8/u8 -> f32
 //   requantize: q' = saturate(round((q - Shift_in) * Scale_out / Scale_in) + Shift_out)
@@ -69,13 +70,25 @@ class QuantReorderKernel : public Kernel {
     attr.set_output_scales(0, {scale});
     if (src_zp != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {src_zp});
     if (dst_zp != 0) attr.set_zero_points(DNNL_ARG_DST, 0, {dst_zp});
+    const Int8Convert own{.from = src_md.data_type(), .to = out_dt, .scale = scale, .src_zp = src_zp, .dst_zp = dst_zp};
+    const bool tuned = ctx.conv_impl_policy() == ConvImplPolicy::kTuned;
+    // A plain NCHW image of few channels (a network's input) is quantized straight into NHWC, the layout
+    // INT8 convolutions take.
+    if (tuned && kind_ == Kind::kQuantize && in->dims.size() == 4 && IsPlain(src_md) &&
+        Int8ConvertToNhwcSupports(own, in->dims[1])) {
+      const memory::desc nhwc(src_md.dims(), out_dt, memory::format_tag::nhwc);
+      Q2I_ASSIGN_OR_RETURN(own_dst_, ctx.DefineOutput("Output", 0, FromDnnlType(out_dt), in->dims, nhwc));
+      own_ = own;
+      own_src_ = src;
+      to_nhwc_ = true;
+      return OkStatus();
+    }
     const memory::desc dst_md = WithDataType(src_md, out_dt);
     Q2I_ASSIGN_OR_RETURN(memory dst, ctx.DefineOutput("Output", 0, FromDnnlType(out_dt), in->dims, dst_md));
-    const Int8Convert own{.from = src_md.data_type(), .to = out_dt, .scale = scale, .src_zp = src_zp, .dst_zp = dst_zp};
     // Dense: every element of the buffer is one of the tensor's (no padded blocks), in the same place in
     // the destination, so a flat loop converts it.
     const bool dense = src_md.get_size() == static_cast<size_t>(in->numel()) * memory::data_type_size(src_md.data_type());
-    if (ctx.conv_impl_policy() == ConvImplPolicy::kTuned && dense && Int8ConvertSupports(own)) {
+    if (tuned && dense && Int8ConvertSupports(own)) {
       own_ = own;
       own_src_ = src;
       own_dst_ = dst;
@@ -87,13 +100,21 @@ class QuantReorderKernel : public Kernel {
     return OkStatus();
   }
   Status Run(RunContext& ctx) override {
+    if (to_nhwc_) {
+      const memory::dims d = own_src_.get_desc().dims();
+      RunInt8ConvertToNhwc(*own_, DataOf<const float>(own_src_), own_dst_.get_data_handle(), d[0], d[1], d[2] * d[3]);
+      return OkStatus();
+    }
     if (own_) {
       RunInt8Convert(*own_, own_src_.get_data_handle(), own_dst_.get_data_handle(), count_);
       return OkStatus();
     }
     return ExecutePrimitive(call_, ctx, *op_);
   }
-  std::string_view variant() const override { return own_ ? "int8_convert" : ""; }
+  std::string_view variant() const override {
+    if (to_nhwc_) return "int8_convert_nhwc";
+    return own_ ? "int8_convert" : "";
+  }
 
  private:
   Kind kind_;
@@ -102,6 +123,7 @@ class QuantReorderKernel : public Kernel {
   std::optional<Int8Convert> own_;
   memory own_src_, own_dst_;
   int64_t count_ = 0;
+  bool to_nhwc_ = false;  // own_ quantizes NCHW into NHWC
 };
 
 }  // namespace
