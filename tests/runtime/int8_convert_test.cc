@@ -106,6 +106,33 @@ TEST(Int8ConvertTest, SupportsOnlyConversionsWithAnEightBitSide) {
   EXPECT_FALSE(Int8ConvertSupports({.from = dt::u8, .to = dt::bf16}));
 }
 
+// One run of `p` on `x` under `policy` (2 threads): its first output, how many steps ran `variant`, and
+// the reorder steps of the plan.
+struct PolicyRun {
+  ir::Tensor out;
+  int variant_steps = 0;
+  int reorders = 0;
+};
+PolicyRun RunUnder(const ir::Program& p, const ir::Tensor& x, runtime::ConvImplPolicy policy,
+                   const std::string& variant) {
+  PolicyRun r;
+  auto exec = runtime::Executor::Create(p, {.num_threads = 2, .conv_impl = policy});
+  if (!exec.ok()) {
+    ADD_FAILURE() << exec.status().ToString();
+    return r;
+  }
+  auto out = (*exec)->Run({x});
+  auto stats = (*exec)->CurrentPlanStats();
+  if (!out.ok() || !stats.ok()) {
+    ADD_FAILURE() << (out.ok() ? stats.status().ToString() : out.status().ToString());
+    return r;
+  }
+  r.out = (*out)[0];
+  r.variant_steps = stats->variant_steps.count(variant) ? stats->variant_steps.at(variant) : 0;
+  r.reorders = stats->num_reorder_steps;
+  return r;
+}
+
 // Through the executor: quantize -> dequantize of an NCHW tensor runs on the loop under the tuned policy
 // only, and both policies give the same floats.
 TEST(Int8ConvertTest, ExecutorRunsQuantizeAndDequantizeOnIt) {
@@ -124,15 +151,10 @@ TEST(Int8ConvertTest, ExecutorRunsQuantizeAndDequantizeOnIt) {
       {"y"}, {{"q", ir::DataType::kInt8}});
   std::vector<ir::Tensor> outputs;
   for (runtime::ConvImplPolicy policy : {runtime::ConvImplPolicy::kTuned, runtime::ConvImplPolicy::kLibraryDefault}) {
-    auto exec = runtime::Executor::Create(p, {.num_threads = 2, .conv_impl = policy});
-    ASSERT_TRUE(exec.ok()) << exec.status().ToString();
-    auto out = (*exec)->Run({x});
-    ASSERT_TRUE(out.ok()) << out.status().ToString();
-    auto stats = (*exec)->CurrentPlanStats();
-    ASSERT_TRUE(stats.ok());
+    const PolicyRun r = RunUnder(p, x, policy, "int8_convert");
     const bool ours = policy == runtime::ConvImplPolicy::kTuned && runtime::kernels::CpuHasAvx512Vnni();
-    EXPECT_EQ(stats->variant_steps.count("int8_convert") ? stats->variant_steps.at("int8_convert") : 0, ours ? 2 : 0);
-    outputs.push_back((*out)[0]);
+    EXPECT_EQ(r.variant_steps, ours ? 2 : 0);
+    outputs.push_back(r.out);
   }
   ASSERT_EQ(outputs[0].dims(), x.dims());
   ASSERT_EQ(outputs[1].dims(), x.dims());
@@ -205,17 +227,11 @@ TEST(Int8ConvertToNhwcTest, ExecutorQuantizesAnImageIntoNhwcForTheConv) {
   std::vector<ir::Tensor> outputs;
   std::vector<int> reorders;
   for (runtime::ConvImplPolicy policy : {runtime::ConvImplPolicy::kTuned, runtime::ConvImplPolicy::kLibraryDefault}) {
-    auto exec = runtime::Executor::Create(p, {.num_threads = 2, .conv_impl = policy});
-    ASSERT_TRUE(exec.ok()) << exec.status().ToString();
-    auto out = (*exec)->Run({x});
-    ASSERT_TRUE(out.ok()) << out.status().ToString();
-    auto stats = (*exec)->CurrentPlanStats();
-    ASSERT_TRUE(stats.ok());
+    const PolicyRun r = RunUnder(p, x, policy, "int8_convert_nhwc");
     const bool ours = policy == runtime::ConvImplPolicy::kTuned && runtime::kernels::CpuHasAvx512VnniVbmi();
-    EXPECT_EQ(stats->variant_steps.count("int8_convert_nhwc") ? stats->variant_steps.at("int8_convert_nhwc") : 0,
-              ours ? 1 : 0);
-    reorders.push_back(stats->num_reorder_steps);
-    outputs.push_back((*out)[0]);
+    EXPECT_EQ(r.variant_steps, ours ? 1 : 0);
+    reorders.push_back(r.reorders);
+    outputs.push_back(r.out);
   }
   if (runtime::kernels::CpuHasAvx512VnniVbmi()) {
     EXPECT_EQ(reorders[0] + 1, reorders[1]);
