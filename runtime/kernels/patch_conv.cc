@@ -9,14 +9,18 @@ namespace q2i::runtime::kernels {
 using dt = memory::data_type;
 using tag = memory::format_tag;
 
+int64_t PatchBandRows(const PatchShape& s) {
+  const int64_t fit = std::clamp<int64_t>(kPatchBandBytes / (s.ow * PatchLength(s)), 1, s.oh);
+  const int64_t bands = (s.oh + fit - 1) / fit;
+  return (s.oh + bands - 1) / bands;  // at most `fit`, so (bands - 1) full bands leave at least one row
+}
+
 Status PatchConv::Prepare(PrepareContext& ctx, const PatchConvSpec& spec, const memory& src, const memory& dst) {
   s_ = spec.shape;
   n_ = spec.n;
   src_ = src;
   dst_ = dst;
-  const int64_t k = PatchLength(s_), row_bytes = s_.ow * k;
-  const int64_t bands = std::max<int64_t>(1, (s_.oh * row_bytes + kPatchBandBytes - 1) / kPatchBandBytes);
-  const int64_t band = (s_.oh + bands - 1) / bands;
+  const int64_t k = PatchLength(s_), band = PatchBandRows(s_), bands = (s_.oh + band - 1) / band;
 
   std::vector<int8_t> filter = PatchFilter(s_, spec.oc, spec.filter);
   std::vector<float> bias = spec.bias;

@@ -18,6 +18,10 @@ namespace q2i::runtime::kernels {
 // Patches per band: at most this many bytes, a quarter of the L2 cache of the cores this was measured on.
 inline constexpr int64_t kPatchBandBytes = 256 * 1024;
 
+// Output rows per band: as many as fit kPatchBandBytes of patches (at least 1), then evened out over the
+// bands it takes. The last band has between 1 and that many rows.
+int64_t PatchBandRows(const PatchShape& s);
+
 struct PatchConvSpec {
   PatchShape shape;
   int64_t n = 0, oc = 0;

@@ -157,6 +157,27 @@ TEST(PatchGatherTest, PreferredOnlyForStems) {
   EXPECT_FALSE(PatchGatherSupports(Shape(3, 64, 23, 1, 0, false)));  // 69-byte filter rows
 }
 
+// Bands cover the output exactly, each within the byte budget (or one row), the last one non-empty,
+// from maps far smaller to rows far larger than the budget.
+TEST(PatchConvTest, BandsCoverTheOutput) {
+  using runtime::kernels::kPatchBandBytes;
+  using runtime::kernels::PatchBandRows;
+  for (int64_t hw : {1, 2, 7, 33, 224, 1000, 4000}) {
+    for (int64_t k : {3, 7, 11}) {
+      const PatchShape s = Shape(3, hw + k, k, 1, 0, false);
+      const int64_t band = PatchBandRows(s), row_bytes = s.ow * PatchLength(s);
+      SCOPED_TRACE(Describe(s) + ": " + std::to_string(band) + " rows per band");
+      ASSERT_GE(band, 1);
+      ASSERT_LE(band, s.oh);
+      EXPECT_TRUE(band == 1 || band * row_bytes <= kPatchBandBytes);
+      const int64_t bands = (s.oh + band - 1) / band, last = s.oh - (bands - 1) * band;
+      EXPECT_GE(last, 1);
+      EXPECT_LE(last, band);
+    }
+  }
+  EXPECT_EQ(PatchBandRows(Shape(3, 224, 7, 2, 3, true)), 14);  // ResNet50's stem: 8 bands of 14 rows
+}
+
 // A one-conv program under both policies: the stem runs over patches under the tuned policy only, and
 // the two agree within one quantum. `residual`: a fused s8 residual sum; n images.
 void ExpectExecutorRunsStemOnPatches(bool s8_input, bool residual, int64_t n, int64_t hw) {
