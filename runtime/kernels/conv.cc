@@ -4,9 +4,9 @@
 // Under the tuned policy, INT8 convolutions of u8 activations run on our own kernels where they are the
 // faster ones: depthwise ones on DwConvU8 (runtime/kernels/dw_conv_u8.h), dense ones on small maps at
 // batch 1 on DirectConvU8 (runtime/kernels/direct_conv_u8.h), and those over fewer than 4 input channels
-// (a network's stem) as 1x1 convolutions over gathered patches (runtime/kernels/patch_conv.h). Upsampling deconvolutions whose filter equals
-// their stride run as matmuls (runtime/kernels/deconv_matmul.h). A oneDNN deconvolution's activation runs
-// after it, in place.
+// (a network's stem) as 1x1 convolutions over gathered patches (runtime/kernels/patch_conv.h).
+// Upsampling deconvolutions whose filter equals their stride run as matmuls
+// (runtime/kernels/deconv_matmul.h). A oneDNN deconvolution's activation runs after it, in place.
 #include <algorithm>
 #include <cmath>
 #include <memory>
@@ -102,6 +102,29 @@ StatusOr<std::vector<float>> ConstantAccumulatorBias(PrepareContext& ctx, const 
 dt ResidualInitType(const ValueInfo& residual, dt dst_dt) {
   const dt res_dt = *ToDnnlType(residual.dtype);
   return DataTypeSize(res_dt) == DataTypeSize(dst_dt) ? res_dt : dst_dt;
+}
+
+// The output scales (INT8) and post-ops of a conv: the training roundings around the residual sum, then
+// the activation. The residual starts in the destination buffer: bitwise when its element size matches
+// the output's (s8 under u8: the sum post-op reads it as its own type), else converted to the output type.
+dnnl::primitive_attr ConvAttr(bool int8, const std::vector<float>& out_scales, const TrainingRounding& rounding,
+                              const ValueInfo* residual, dt dst_dt, float sum_scale, float s_out, Activation act) {
+  dnnl::post_ops ops;
+  AppendPreSumRounding(ops, rounding);
+  if (residual != nullptr) {
+    const dt init_dt = ResidualInitType(*residual, dst_dt);
+    if (init_dt != dst_dt) {
+      ops.append_sum(sum_scale, 0, init_dt);
+    } else {
+      ops.append_sum(sum_scale);
+    }
+  }
+  if (int8 && !act.commutes_with_scale) ScaleActivationOutput(act, s_out);
+  AppendPostSumRoundingAndActivation(ops, rounding, act);
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(ops);
+  if (int8) attr.set_output_scales(1 << 1, out_scales);
+  return attr;
 }
 
 // What PrepareConv worked out for an INT8 conv, for our own kernels' epilogues.
@@ -264,18 +287,31 @@ class ConvKernel : public Kernel {
     }
     if (!int8 && weights_int8) return InvalidModel(op.DebugName(), ": INT8 Filter in an FP32 conv");
 
-    if (int8 && src_dt == dt::u8 && ctx.conv_impl_policy() == ConvImplPolicy::kTuned) {
+    const ValueInfo* bias_info = ctx.FindInput("Bias");
+    if (bias_info != nullptr && bias_info->numel() != p.oc) {
+      return InvalidModel(op.DebugName(), ": Bias has ", bias_info->numel(), " values for ", p.oc, " output channels");
+    }
+    const dnnl::primitive_attr attr = ConvAttr(int8, out_scales, rounding, residual, dst_dt, sum_scale, s_out, act);
+    const OwnInt8Conv own{.act = act, .s_in = s_in, .w_scales = w_scales, .out_scales = out_scales,
+                          .dst_dt = dst_dt, .rounding = rounding, .residual = residual, .sum_scale = sum_scale};
+    const bool tuned_int8 = int8 && ctx.conv_impl_policy() == ConvImplPolicy::kTuned;
+    // Our own kernels, where the tuned policy prefers them: the u8 ones compute the post-op chain
+    // themselves, PatchConv runs oneDNN with `attr`.
+    if (tuned_int8 && src_dt == dt::u8) {
       if (residual == nullptr && !rounding.any()) {
-        Q2I_ASSIGN_OR_RETURN(bool done, TryPrepareDwConvU8(ctx, filter, p, act, s_in, w_scales, out_scales, dst_dt));
+        Q2I_ASSIGN_OR_RETURN(bool done, TryPrepareDwConvU8(ctx, filter, p, own));
         if (done) return OkStatus();
       }
-      const OwnInt8Conv own{.act = act, .s_in = s_in, .w_scales = w_scales, .out_scales = out_scales,
-                            .dst_dt = dst_dt, .rounding = rounding, .residual = residual, .sum_scale = sum_scale};
       Q2I_ASSIGN_OR_RETURN(bool done, TryPrepareDirectConvU8(ctx, filter, p, own));
       if (done) return OkStatus();
     }
+    Q2I_RETURN_IF_ERROR(CheckEltwisePostOps(op, attr.get_post_ops()));
+    if (tuned_int8) {
+      Q2I_ASSIGN_OR_RETURN(bool done, TryPreparePatchConv(ctx, filter, p, src_dt, attr, own));
+      if (done) return OkStatus();
+    }
 
-    // Descriptors.
+    // One oneDNN convolution.
     const memory::dims src_dims = {p.n, p.c, p.h, p.w};
     const memory::dims dst_dims = {p.n, p.oc, p.oh, p.ow};
     memory::dims w_dims = {p.oc, p.c / p.groups, p.kh, p.kw};
@@ -289,38 +325,7 @@ class ConvKernel : public Kernel {
     const memory::dims pad_l = {p.pad.top, p.pad.left}, pad_r = {p.pad.bottom, p.pad.right};
     const dt w_dt = int8 ? dt::s8 : dt::f32;
     memory::desc src_md(src_dims, src_dt, tag::any), w_md(w_dims, w_dt, tag::any), dst_md(dst_dims, dst_dt, tag::any);
-
-    const ValueInfo* bias_info = ctx.FindInput("Bias");
-    if (bias_info != nullptr && bias_info->numel() != p.oc) {
-      return InvalidModel(op.DebugName(), ": Bias has ", bias_info->numel(), " values for ", p.oc, " output channels");
-    }
     memory::desc bias_md({p.oc}, dt::f32, tag::x);
-
-    dnnl::primitive_attr attr;
-    dnnl::post_ops ops;
-    // The residual starts in the destination buffer: bitwise when its element size matches the output's
-    // (s8 under u8: the sum post-op reads it as its own type), else converted to the output type.
-    const dt init_dt = residual != nullptr ? ResidualInitType(*residual, dst_dt) : dst_dt;
-    AppendPreSumRounding(ops, rounding);
-    if (residual != nullptr) {
-      if (init_dt != dst_dt) {
-        ops.append_sum(sum_scale, 0, init_dt);
-      } else {
-        ops.append_sum(sum_scale);
-      }
-    }
-    if (int8 && !act.commutes_with_scale) ScaleActivationOutput(act, s_out);
-    AppendPostSumRoundingAndActivation(ops, rounding, act);
-    Q2I_RETURN_IF_ERROR(CheckEltwisePostOps(op, ops));
-    attr.set_post_ops(ops);
-    if (int8) attr.set_output_scales(1 << 1, out_scales);
-    if (int8 && ctx.conv_impl_policy() == ConvImplPolicy::kTuned) {
-      const OwnInt8Conv own{.act = act, .s_in = s_in, .w_scales = w_scales, .out_scales = out_scales,
-                            .dst_dt = dst_dt, .rounding = rounding, .residual = residual, .sum_scale = sum_scale};
-      Q2I_ASSIGN_OR_RETURN(bool done, TryPreparePatchConv(ctx, filter, p, src_dt, attr, own));
-      if (done) return OkStatus();
-    }
-
     auto desc = bias_info ? dnnl::convolution_forward::desc(prop_kind::forward_inference, algorithm::convolution_direct,
                                                             src_md, w_md, bias_md, dst_md, strides, dil, pad_l, pad_r)
                           : dnnl::convolution_forward::desc(prop_kind::forward_inference, algorithm::convolution_direct,
@@ -399,26 +404,26 @@ class ConvKernel : public Kernel {
   // Sets up DwConvU8 when it handles this depthwise conv (u8 input, no residual or training rounding,
   // checked by the caller); false leaves the op to oneDNN.
   StatusOr<bool> TryPrepareDwConvU8(PrepareContext& ctx, const ir::Tensor& filter, const ConvParams& p,
-                                    const Activation& act, float s_in, const std::vector<float>& w_scales,
-                                    const std::vector<float>& out_scales, dt dst_dt) {
+                                    const OwnInt8Conv& own) {
     const ir::Op& op = *op_;
-    const std::optional<std::pair<float, float>> bounds = ActivationBounds(act);
+    const std::optional<std::pair<float, float>> bounds = ActivationBounds(own.act);
     if (p.groups != p.c || p.oc != p.c || !bounds) return false;
     const DwConvU8Shape s{.n = p.n, .c = p.c, .h = p.h, .w = p.w, .oh = p.oh, .ow = p.ow, .kh = p.kh, .kw = p.kw,
                           .stride_h = p.strides[0], .stride_w = p.strides[1], .dilation_h = p.dilations[0],
                           .dilation_w = p.dilations[1], .pad_top = p.pad.top, .pad_left = p.pad.left};
     if (!DwConvU8Preferred(s)) return false;
     DwConvU8Epilogue e;
-    Q2I_ASSIGN_OR_RETURN(e.bias, ConstantAccumulatorBias(ctx, op, p.oc, s_in, w_scales));
-    e.scale = out_scales;
+    Q2I_ASSIGN_OR_RETURN(e.bias, ConstantAccumulatorBias(ctx, op, p.oc, own.s_in, own.w_scales));
+    e.scale = own.out_scales;
     e.lo = bounds->first;
     e.hi = bounds->second;
-    e.dst = dst_dt;
+    e.dst = own.dst_dt;
     ir::Tensor quantized;
     Q2I_ASSIGN_OR_RETURN(const ir::Tensor* wt, Int8Filter(op, filter, p.oc, quantized));
     Q2I_ASSIGN_OR_RETURN(own_src_, ctx.InputMemoryAs("Input", 0, memory::desc({p.n, p.c, p.h, p.w}, dt::u8, tag::nhwc)));
-    Q2I_ASSIGN_OR_RETURN(own_dst_, ctx.DefineOutput("Output", 0, FromDnnlType(dst_dt), {p.n, p.oc, p.oh, p.ow},
-                                                    memory::desc({p.n, p.oc, p.oh, p.ow}, dst_dt, tag::nhwc)));
+    Q2I_ASSIGN_OR_RETURN(own_dst_, DefineConvOutput(ctx, p, own.dst_dt,
+                                                    memory::desc({p.n, p.oc, p.oh, p.ow}, own.dst_dt, tag::nhwc),
+                                                    nullptr));
     dw_ = std::make_unique<DwConvU8>(s, wt->data<int8_t>(), std::move(e), ctx.num_threads());
     return true;
   }
