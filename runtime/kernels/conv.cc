@@ -291,12 +291,11 @@ class ConvKernel : public Kernel {
     if (bias_info != nullptr && bias_info->numel() != p.oc) {
       return InvalidModel(op.DebugName(), ": Bias has ", bias_info->numel(), " values for ", p.oc, " output channels");
     }
-    const dnnl::primitive_attr attr = ConvAttr(int8, out_scales, rounding, residual, dst_dt, sum_scale, s_out, act);
     const OwnInt8Conv own{.act = act, .s_in = s_in, .w_scales = w_scales, .out_scales = out_scales,
                           .dst_dt = dst_dt, .rounding = rounding, .residual = residual, .sum_scale = sum_scale};
     const bool tuned_int8 = int8 && ctx.conv_impl_policy() == ConvImplPolicy::kTuned;
     // Our own kernels, where the tuned policy prefers them: the u8 ones compute the post-op chain
-    // themselves, PatchConv runs oneDNN with `attr`.
+    // themselves; PatchConv, like oneDNN's own convolution, runs a oneDNN primitive with `attr`.
     if (tuned_int8 && src_dt == dt::u8) {
       if (residual == nullptr && !rounding.any()) {
         Q2I_ASSIGN_OR_RETURN(bool done, TryPrepareDwConvU8(ctx, filter, p, own));
@@ -305,6 +304,7 @@ class ConvKernel : public Kernel {
       Q2I_ASSIGN_OR_RETURN(bool done, TryPrepareDirectConvU8(ctx, filter, p, own));
       if (done) return OkStatus();
     }
+    const dnnl::primitive_attr attr = ConvAttr(int8, out_scales, rounding, residual, dst_dt, sum_scale, s_out, act);
     Q2I_RETURN_IF_ERROR(CheckEltwisePostOps(op, attr.get_post_ops()));
     if (tuned_int8) {
       Q2I_ASSIGN_OR_RETURN(bool done, TryPreparePatchConv(ctx, filter, p, src_dt, attr, own));
