@@ -94,6 +94,7 @@ TEST(PatchGatherTest, MatchesAPlainLoop) {
     ExpectGatherMatchesLoop(Shape(1, 20, 2, 1, 0, s8), 0, 19, 3);      // 2-byte rows, 4-byte patches
     ExpectGatherMatchesLoop(Shape(3, 30, 11, 4, 2, s8), 0, 6, 4);      // 33-byte rows: 64-byte copies
     ExpectGatherMatchesLoop(Shape(2, 25, 5, 1, 4, s8), 0, 29, 5);      // padding wider than half the filter
+    ExpectGatherMatchesLoop(Shape(3, 50, 7, 3, 2, s8), 0, 17, 8);      // stride not dividing the padding
   }
   ExpectGatherMatchesLoop(Shape(3, 40, 7, 2, 3, true), 7, 13, 6);  // a band inside the image
   PatchShape wide = Shape(3, 24, 3, 1, 1, true);
