@@ -84,7 +84,7 @@ void GatherRow(const PatchShape& s, const uint8_t* src, int64_t oy, int64_t leng
   // each filter row's start, not the row's last, and the last copy ending within the next patch row.
   int64_t lo = 0, hi = 0;
   if (iy0 >= 0 && iy0 + s.kh <= s.h && (s.kh - 1) * seg + kV <= 2 * length) {
-    lo = (s.pad_left + s.stride_w - 1) / s.stride_w;  // ix0 >= 0
+    lo = std::min(s.ow, (s.pad_left + s.stride_w - 1) / s.stride_w);  // ix0 >= 0
     const int64_t readable = src_bytes - kV - (iy0 + s.kh - 1) * row_bytes;  // ix0 * c <= readable
     const int64_t ix0_max = std::min(s.w - s.kw, readable >= 0 ? readable / c : -1);
     hi = std::min(s.ow - 1, ix0_max >= -s.pad_left ? (ix0_max + s.pad_left) / s.stride_w + 1 : 0);

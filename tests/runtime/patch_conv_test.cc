@@ -101,6 +101,11 @@ TEST(PatchGatherTest, MatchesAPlainLoop) {
   wide.w = 37;
   wide.ow = 37;
   ExpectGatherMatchesLoop(wide, 0, 24, 7);  // not square
+  PatchShape narrow = Shape(3, 6, 3, 1, 2, true);
+  narrow.w = 1;
+  narrow.ow = 1;  // left padding 2, right 0: every window starts in the padding
+  ExpectGatherMatchesLoop(narrow, 0, 8, 9);
+  ExpectGatherMatchesLoop(narrow, 2, 4, 10);  // ending on a row inside the image
 }
 
 // A convolution over the gathered patches with the patch filter, minus the shift compensation, is the
