@@ -108,6 +108,35 @@ TEST(PatchGatherTest, MatchesAPlainLoop) {
   ExpectGatherMatchesLoop(narrow, 2, 4, 10);  // ending on a row inside the image
 }
 
+// Random shapes, paddings (uneven on the two sides) and bands, with a fixed seed.
+TEST(PatchGatherTest, MatchesAPlainLoopOnRandomShapes) {
+  if (!runtime::kernels::CpuHasAvx512Vnni()) GTEST_SKIP() << "needs AVX-512 VNNI";
+  std::mt19937 g(2026);
+  auto pick = [&g](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(g); };
+  int tried = 0;
+  while (tried < 300) {
+    PatchShape s;
+    s.c = pick(1, 4);
+    s.kh = pick(1, 9);
+    s.kw = pick(1, std::min<int64_t>(9, 64 / s.c));
+    s.h = pick(1, 30);
+    s.w = pick(1, 30);
+    s.stride_h = pick(1, 4);
+    s.stride_w = pick(1, 4);
+    s.pad_top = pick(0, s.kh - 1);
+    s.pad_left = pick(0, s.kw - 1);
+    const int64_t pad_bottom = pick(0, s.kh - 1), pad_right = pick(0, s.kw - 1);
+    if (s.h + s.pad_top + pad_bottom < s.kh || s.w + s.pad_left + pad_right < s.kw) continue;
+    s.oh = (s.h + s.pad_top + pad_bottom - s.kh) / s.stride_h + 1;
+    s.ow = (s.w + s.pad_left + pad_right - s.kw) / s.stride_w + 1;
+    s.shift_s8 = pick(0, 1) == 1;
+    ASSERT_TRUE(PatchGatherSupports(s)) << Describe(s);
+    const int64_t begin = pick(0, s.oh - 1), end = pick(begin + 1, s.oh);
+    ExpectGatherMatchesLoop(s, begin, end, static_cast<uint32_t>(tried));
+    ++tried;
+  }
+}
+
 // A convolution over the gathered patches with the patch filter, minus the shift compensation, is the
 // direct integer convolution, exactly.
 TEST(PatchGatherTest, PatchConvolutionIsTheDirectConvolution) {
