@@ -145,9 +145,10 @@ struct AccumulateTable<OV, std::integer_sequence<int, NX...>> {
 using AccumulateRow = AccumulateTable<4, std::make_integer_sequence<int, kRowSegment>>;
 using AccumulateFlat = AccumulateTable<2, std::make_integer_sequence<int, kFlatSegment>>;
 
+__m512 Round(__m512 v) { return _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+
 __m512 RoundClip127(__m512 v) {
-  v = _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  return _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(-127.f)), _mm512_set1_ps(127.f));
+  return _mm512_min_ps(_mm512_max_ps(Round(v), _mm512_set1_ps(-127.f)), _mm512_set1_ps(127.f));
 }
 
 __m512 LoadResidual(const void* p, dnnl::memory::data_type t) {
@@ -167,7 +168,17 @@ struct Post {
       : scale(e.scale.data()), bias(bias_in), pre_residual(e.pre_residual_rescale.has_value()),
         pre_rescale(e.pre_residual_rescale.value_or(1.f)), residual(e.residual), sum_scale(e.sum_scale),
         residual_type(e.residual_type), pre_activation(e.pre_activation_round), post_rescale(e.post_rescale),
-        lo(e.lo), hi(e.hi) {}
+        lo(e.lo), hi(e.hi) {
+    // clamp(clamp(r, -127, 127) * post, lo, hi) == clamp(r * post, max(lo, -127 * post), min(hi, 127 * post))
+    // exactly when post > 0 (a float product is monotonic in r) and lo <= 0 <= hi (every activation bound
+    // here: none, relu, relu6): the pre-activation clip joins the bounds, two instructions fewer per vector
+    // in the residual convolutions.
+    if (pre_activation && post_rescale > 0.f && lo <= 0.f && hi >= 0.f) {
+      lo = std::max(lo, -127.f * post_rescale);
+      hi = std::min(hi, 127.f * post_rescale);
+      pre_activation_clip = false;
+    }
+  }
   const float* scale;
   const float* bias;
   bool pre_residual;
@@ -176,6 +187,7 @@ struct Post {
   float sum_scale;
   dnnl::memory::data_type residual_type;
   bool pre_activation;
+  bool pre_activation_clip = true;  // false: lo and hi hold it
   float post_rescale, lo, hi;
 };
 
@@ -195,7 +207,7 @@ inline __attribute__((always_inline)) void Store(const Post& p, int64_t oc, int6
       v = _mm512_mul_ps(v, _mm512_loadu_ps(p.scale + c));
       if (p.pre_residual) v = _mm512_mul_ps(RoundClip127(v), pre);
       if (p.residual) v = _mm512_fmadd_ps(sum, LoadResidual(d + c * elem, p.residual_type), v);
-      if (p.pre_activation) v = RoundClip127(v);
+      if (p.pre_activation) v = p.pre_activation_clip ? RoundClip127(v) : Round(v);
       v = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(v, post), lo), hi);
       if constexpr (O == Out::kU8) {
         _mm_storeu_si128(reinterpret_cast<__m128i*>(d + c), _mm512_cvtusepi32_epi8(_mm512_cvtps_epi32(v)));

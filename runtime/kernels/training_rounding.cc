@@ -1,5 +1,7 @@
 #include "runtime/kernels/training_rounding.h"
 
+#include <algorithm>
+
 #include "runtime/kernels/int8_scales.h"
 
 namespace q2i::runtime::kernels {
@@ -57,8 +59,20 @@ void AppendPostSumRoundingAndActivation(dnnl::post_ops& ops, const TrainingRound
   // would silently reuse the first one's. So the activation takes the rescale to post_units as the
   // eltwise scale, relu6 becomes bounded_relu, and a bare rescale is a linear step (a power of one
   // when the pre-sum rounding already used linear).
-  if (r.pre_activation) AppendRoundAndClip(ops);
   const float rescale = PostSumRescale(r);
+  // A clip to +-127 followed by relu or relu6 is one bounded_relu, in two instructions fewer per vector:
+  // min(max(clip(x, -127, 127), 0), b) == min(max(x, 0), min(b, 127)) exactly.
+  if (r.pre_activation && act.steps.size() == 1) {
+    const EltwiseStep& s = act.steps[0];
+    const bool relu = s.alg == algorithm::eltwise_relu, relu6 = s.alg == algorithm::eltwise_clip;
+    if ((relu || relu6) && s.alpha == 0.f) {
+      ops.append_eltwise(1.f, algorithm::eltwise_round, 0.f, 0.f);
+      const float bound = relu ? 127.f : std::min(s.beta / rescale, 127.f);
+      ops.append_eltwise(rescale, algorithm::eltwise_bounded_relu, bound, 0.f);
+      return;
+    }
+  }
+  if (r.pre_activation) AppendRoundAndClip(ops);
   if (act.empty()) {
     if (rescale == 1.f) return;
     const bool linear_used = PreSumRescale(r) != 1.f;  // by AppendPreSumRounding

@@ -237,6 +237,23 @@ TEST(DirectConvU8Test, MatchesReferenceLoop) {
   }
 }
 
+// The pre-activation clip to +-127 runs as part of the activation bounds (min(hi, 127 * post_rescale) and
+// max(lo, -127 * post_rescale)): f32 out, no activation, post_rescale 0.5, so values the clip holds land
+// on exactly +-63.5 and others between.
+TEST(DirectConvU8Test, PreActivationClipJoinedToTheBoundsIsExact) {
+  if (!runtime::kernels::CpuHasAvx512Vnni()) GTEST_SKIP() << "no AVX-512 VNNI: convolutions stay with oneDNN";
+  const DirectCase k{1, 64, 7, 7, 64, 3, 3, 1, 1, 1, 1, 1, dt::f32, -kInf, kInf, true, true, dt::f32, 0.5f, true, 0.5f};
+  DirectData d = MakeData(k, 901);
+  for (float& r : d.residual) r *= 4.f;  // sums well beyond +-127 in both directions
+  const std::vector<float> want = Reference(k, d);
+  const std::vector<float> got = RunKernel(k, d, 1);
+  ExpectMatchesReference(got, want, k.out);
+  const auto at = [&](float v) { return std::count(want.begin(), want.end(), v); };
+  EXPECT_GT(at(63.5f), 0) << "no value reached the upper clip";
+  EXPECT_GT(at(-63.5f), 0) << "no value reached the lower clip";
+  EXPECT_GT(std::count_if(want.begin(), want.end(), [](float v) { return std::fabs(v) < 63.f; }), 0);
+}
+
 // The leading weights are the first block's: every tap and input channel for 64 output channels.
 TEST(DirectConvU8Test, LeadingWeightsAreTheFirstBlock) {
   if (!runtime::kernels::CpuHasAvx512Vnni()) GTEST_SKIP() << "no AVX-512 VNNI: convolutions stay with oneDNN";
