@@ -9,9 +9,12 @@ namespace {
 
 using dnnl::algorithm;
 
-// Round to the grid the values are in units of, then clip as a signed 8-bit fake quantizer does.
+// Round to the grid the values are in units of.
+void AppendRound(dnnl::post_ops& ops) { ops.append_eltwise(1.f, algorithm::eltwise_round, 0.f, 0.f); }
+
+// Round, then clip as a signed 8-bit fake quantizer does.
 void AppendRoundAndClip(dnnl::post_ops& ops) {
-  ops.append_eltwise(1.f, algorithm::eltwise_round, 0.f, 0.f);
+  AppendRound(ops);
   ops.append_eltwise(1.f, algorithm::eltwise_clip, -127.f, 127.f);
 }
 
@@ -60,19 +63,16 @@ void AppendPostSumRoundingAndActivation(dnnl::post_ops& ops, const TrainingRound
   // eltwise scale, relu6 becomes bounded_relu, and a bare rescale is a linear step (a power of one
   // when the pre-sum rounding already used linear).
   const float rescale = PostSumRescale(r);
-  // A clip to +-127 followed by relu or relu6 is one bounded_relu, in two instructions fewer per vector:
-  // min(max(clip(x, -127, 127), 0), b) == min(max(x, 0), min(b, 127)) exactly.
-  if (r.pre_activation && act.steps.size() == 1) {
-    const EltwiseStep& s = act.steps[0];
-    const bool relu = s.alg == algorithm::eltwise_relu, relu6 = s.alg == algorithm::eltwise_clip;
-    if ((relu || relu6) && s.alpha == 0.f) {
-      ops.append_eltwise(1.f, algorithm::eltwise_round, 0.f, 0.f);
-      const float bound = relu ? 127.f : std::min(s.beta / rescale, 127.f);
-      ops.append_eltwise(rescale, algorithm::eltwise_bounded_relu, bound, 0.f);
-      return;
-    }
+  // The pre-activation clip to +-127 joins a following relu or relu6 (lower bound 0): one bounded_relu
+  // capped at 127, two instructions fewer per vector. min(max(clip(x, -127, 127), 0), b) equals
+  // min(max(x, 0), min(b, 127)) exactly.
+  const bool clip_joins = r.pre_activation && act.steps.size() == 1 && act.steps[0].alpha == 0.f &&
+                          (act.steps[0].alg == algorithm::eltwise_relu || act.steps[0].alg == algorithm::eltwise_clip);
+  if (clip_joins) {
+    AppendRound(ops);
+  } else if (r.pre_activation) {
+    AppendRoundAndClip(ops);
   }
-  if (r.pre_activation) AppendRoundAndClip(ops);
   if (act.empty()) {
     if (rescale == 1.f) return;
     const bool linear_used = PreSumRescale(r) != 1.f;  // by AppendPreSumRounding
@@ -85,7 +85,10 @@ void AppendPostSumRoundingAndActivation(dnnl::post_ops& ops, const TrainingRound
   }
   for (const EltwiseStep& s : act.steps) {
     if (s.alg == algorithm::eltwise_clip) {  // relu6: [0, bound in post_units]
-      ops.append_eltwise(rescale, algorithm::eltwise_bounded_relu, s.beta / rescale, 0.f);
+      const float bound = s.beta / rescale;
+      ops.append_eltwise(rescale, algorithm::eltwise_bounded_relu, clip_joins ? std::min(bound, 127.f) : bound, 0.f);
+    } else if (clip_joins) {  // relu
+      ops.append_eltwise(rescale, algorithm::eltwise_bounded_relu, 127.f, 0.f);
     } else {
       ops.append_eltwise(rescale, s.alg, s.alpha, s.beta);
     }

@@ -42,7 +42,7 @@ std::vector<float> RunOneDnnU8Conv(const OneDnnU8Conv& c) {
   dnnl::post_ops ops;
   if (!c.residual.empty()) ops.append_sum(c.sum_scale);
   if (c.clip) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, c.lo, c.hi);
-  attr.set_post_ops(ops);
+  attr.set_post_ops(c.post_ops != nullptr ? *c.post_ops : ops);
   const bool bias = !c.bias.empty();
   auto desc = bias ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
                                                      dnnl::algorithm::convolution_direct, src_md, w_md, b_md, dst_md,

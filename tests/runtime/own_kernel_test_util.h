@@ -26,6 +26,7 @@ struct OneDnnU8Conv {
   float sum_scale = 1.f;
   bool clip = false;
   float lo = 0.f, hi = 0.f;
+  const dnnl::post_ops* post_ops = nullptr;  // set: this chain in place of the sum and clip above
   dnnl::memory::data_type dst_type = dnnl::memory::data_type::u8;
   dnnl::memory::dims strides, dilations, pad_l, pad_r;  // dilations oneDNN-style (0 = dense)
 };

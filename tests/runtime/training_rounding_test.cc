@@ -6,64 +6,60 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <random>
 #include <string>
-#include <unordered_map>
 #include <vector>
+
+#include "tests/runtime/own_kernel_test_util.h"
 
 namespace q2i {
 namespace {
 
 using dnnl::algorithm;
-using dnnl::memory;
-using dt = memory::data_type;
 using runtime::kernels::Activation;
 using runtime::kernels::EltwiseStep;
 using runtime::kernels::TrainingRounding;
 
 constexpr int64_t kC = 32, kOc = 64, kH = 9, kW = 9;
 
-struct Data {
-  std::vector<uint8_t> src, residual;
+// A 1x1 u8 convolution with a residual sum into a u8 destination, run under the given post-op chain.
+struct Conv {
+  std::vector<uint8_t> src;
   std::vector<int8_t> weights;
-  std::vector<float> scales;
+  std::vector<float> residual, scales;
+
+  std::vector<float> Run(const dnnl::post_ops& ops) const {
+    testing::OneDnnU8Conv c;
+    c.src_dims = {1, kC, kH, kW};
+    c.dst_dims = {1, kOc, kH, kW};
+    c.weight_dims = {kOc, kC, 1, 1};
+    c.src = src.data();
+    c.weights = weights.data();
+    c.scales = scales;
+    c.residual = residual;
+    c.post_ops = &ops;
+    c.strides = {1, 1};
+    c.dilations = {0, 0};
+    c.pad_l = {0, 0};
+    c.pad_r = {0, 0};
+    return testing::RunOneDnnU8Conv(c);
+  }
 };
 
-Data MakeData(uint32_t seed) {
+Conv MakeConv(uint32_t seed) {
   std::mt19937 g(seed);
-  Data d;
-  d.src.resize(kC * kH * kW);
-  for (auto& v : d.src) v = static_cast<uint8_t>(g() % 256);
-  d.weights.resize(kOc * kC);
-  for (auto& v : d.weights) v = static_cast<int8_t>(static_cast<int>(g() % 255) - 127);
-  d.residual.resize(kOc * kH * kW);
-  for (auto& v : d.residual) v = static_cast<uint8_t>(g() % 256);
+  Conv c;
+  c.src.resize(kC * kH * kW);
+  for (auto& v : c.src) v = static_cast<uint8_t>(g() % 256);
+  c.weights.resize(kOc * kC);
+  for (auto& v : c.weights) v = static_cast<int8_t>(static_cast<int>(g() % 255) - 127);
+  c.residual.resize(kOc * kH * kW);
+  for (auto& v : c.residual) v = static_cast<float>(g() % 256);
   std::uniform_real_distribution<float> scale(0.0005f, 0.004f);  // accumulators to about +-300
-  for (int64_t c = 0; c < kOc; ++c) d.scales.push_back(scale(g));
-  return d;
-}
-
-// A 1x1 u8 convolution with a residual sum (u8 destination) under `ops`.
-std::vector<uint8_t> RunConv(const Data& d, const dnnl::post_ops& ops) {
-  dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-  dnnl::stream stream(engine);
-  const memory::desc src_md({1, kC, kH, kW}, dt::u8, memory::format_tag::nhwc);
-  const memory::desc dst_md({1, kOc, kH, kW}, dt::u8, memory::format_tag::nhwc);
-  const memory::desc w_md({kOc, kC, 1, 1}, dt::s8, memory::format_tag::oihw);
-  dnnl::primitive_attr attr;
-  attr.set_output_scales(1 << 1, d.scales);
-  attr.set_post_ops(ops);
-  const dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference, algorithm::convolution_direct,
-                                             src_md, w_md, dst_md, {1, 1}, {0, 0}, {0, 0});
-  const dnnl::convolution_forward::primitive_desc pd(desc, attr, engine);
-  memory src(src_md, engine, const_cast<uint8_t*>(d.src.data()));
-  memory w(w_md, engine, const_cast<int8_t*>(d.weights.data()));
-  std::vector<uint8_t> out = d.residual;
-  memory dst(dst_md, engine, out.data());
-  dnnl::convolution_forward(pd).execute(stream, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, dst}});
-  stream.wait();
-  return out;
+  for (int64_t o = 0; o < kOc; ++o) c.scales.push_back(scale(g));
+  return c;
 }
 
 struct ChainCase {
@@ -82,7 +78,7 @@ TEST(TrainingRoundingTest, PreActivationClipJoinsReluAndRelu6Exactly) {
       {"relu6 bound below 127", true, {algorithm::eltwise_clip, 0.f, 60.f}, 60.f / rescale},
       {"relu6 bound above 127", true, {algorithm::eltwise_clip, 0.f, 120.f}, 127.f},
   };
-  const Data d = MakeData(11);
+  const Conv conv = MakeConv(11);
   for (const ChainCase& c : cases) {
     SCOPED_TRACE(c.name);
     TrainingRounding r;
@@ -118,13 +114,12 @@ TEST(TrainingRoundingTest, PreActivationClipJoinsReluAndRelu6Exactly) {
     EXPECT_FLOAT_EQ(alpha, c.expected_bound);
     EXPECT_FLOAT_EQ(scale, rescale);
 
-    const std::vector<uint8_t> got = RunConv(d, joined), want = RunConv(d, steps);
+    const std::vector<float> got = conv.Run(joined), want = conv.Run(steps);
     EXPECT_EQ(got, want);
     // Not vacuous: some values sit at the clip's level and some below it.
     const float top = std::min(127.f, c.expected_bound) * rescale;
-    const auto at_top = std::count(want.begin(), want.end(), static_cast<uint8_t>(std::nearbyint(top)));
-    EXPECT_GT(at_top, 0);
-    EXPECT_GT(std::count_if(want.begin(), want.end(), [&](uint8_t v) { return v > 0 && v < top - 1; }), 0);
+    EXPECT_GT(std::count(want.begin(), want.end(), std::nearbyint(top)), 0);
+    EXPECT_GT(std::count_if(want.begin(), want.end(), [&](float v) { return v > 0 && v < top - 1; }), 0);
   }
 }
 
