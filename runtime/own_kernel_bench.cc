@@ -70,7 +70,7 @@ StatusOr<OwnKernelBenchResult> BenchOwnKernel(const OwnKernelBenchOptions& o) {
     return InvalidArgument("the ", o.kernel, " kernel does not handle ", n, "x", c, "x", o.size, "x", o.size, " -> ",
                            oc, " channels, ", k, "x", k, " stride ", o.stride,
                            depthwise ? " (channels must be a multiple of 16, the filter at most 7x4)"
-                                     : " (channels a multiple of 4, output channels a multiple of 64)");
+                                     : " (output channels a multiple of 64)");
   }
   omp_set_num_threads(o.threads);
   const dnnl::engine engine(dnnl::engine::kind::cpu, 0);

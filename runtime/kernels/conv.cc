@@ -4,7 +4,8 @@
 // Under the tuned policy, INT8 convolutions of u8 activations run on our own kernels where they are the
 // faster ones: depthwise ones on DwConvU8 (runtime/kernels/dw_conv_u8.h), dense ones on small maps at
 // batch 1 on DirectConvU8 (runtime/kernels/direct_conv_u8.h), and those over fewer than 4 input channels
-// (a network's stem) as 1x1 convolutions over gathered patches (runtime/kernels/patch_conv.h).
+// (a network's stem) on DirectConvU8's window mode or, for output channels it does not handle, as 1x1
+// convolutions over gathered patches (runtime/kernels/patch_conv.h).
 // Upsampling deconvolutions whose filter equals their stride run as matmuls
 // (runtime/kernels/deconv_matmul.h). A oneDNN deconvolution's activation runs after it, in place.
 #include <algorithm>
@@ -296,12 +297,12 @@ class ConvKernel : public Kernel {
     const bool tuned_int8 = int8 && ctx.conv_impl_policy() == ConvImplPolicy::kTuned;
     // Our own kernels, where the tuned policy prefers them: the u8 ones compute the post-op chain
     // themselves; PatchConv, like oneDNN's own convolution, runs a oneDNN primitive with `attr`.
-    if (tuned_int8 && src_dt == dt::u8) {
-      if (residual == nullptr && !rounding.any()) {
-        Q2I_ASSIGN_OR_RETURN(bool done, TryPrepareDwConvU8(ctx, filter, p, own));
-        if (done) return OkStatus();
-      }
-      Q2I_ASSIGN_OR_RETURN(bool done, TryPrepareDirectConvU8(ctx, filter, p, own));
+    if (tuned_int8 && src_dt == dt::u8 && residual == nullptr && !rounding.any()) {
+      Q2I_ASSIGN_OR_RETURN(bool done, TryPrepareDwConvU8(ctx, filter, p, own));
+      if (done) return OkStatus();
+    }
+    if (tuned_int8 && (src_dt == dt::u8 || src_dt == dt::s8)) {
+      Q2I_ASSIGN_OR_RETURN(bool done, TryPrepareDirectConvU8(ctx, filter, p, src_dt, own));
       if (done) return OkStatus();
     }
     const dnnl::primitive_attr attr = ConvAttr(int8, out_scales, rounding, residual, dst_dt, sum_scale, s_out, act);
@@ -428,16 +429,16 @@ class ConvKernel : public Kernel {
     return true;
   }
 
-  // Sets up DirectConvU8 when it handles this dense conv (u8 input, checked by the caller) and is
+  // Sets up DirectConvU8 when it handles this dense conv (u8 or s8 input, checked by the caller) and is
   // preferred for its shape; false leaves the op to oneDNN.
   StatusOr<bool> TryPrepareDirectConvU8(PrepareContext& ctx, const ir::Tensor& filter, const ConvParams& p,
-                                        const OwnInt8Conv& own) {
+                                        dt src_dt, const OwnInt8Conv& own) {
     const ir::Op& op = *op_;
     const std::optional<std::pair<float, float>> bounds = ActivationBounds(own.act);
     if (p.groups != 1 || p.dilations[0] != 1 || p.dilations[1] != 1 || !bounds) return false;
     const DirectConvU8Shape s{.n = p.n, .c = p.c, .h = p.h, .w = p.w, .oc = p.oc, .oh = p.oh, .ow = p.ow,
                               .kh = p.kh, .kw = p.kw, .stride_h = p.strides[0], .stride_w = p.strides[1],
-                              .pad_top = p.pad.top, .pad_left = p.pad.left};
+                              .pad_top = p.pad.top, .pad_left = p.pad.left, .s8_input = src_dt == dt::s8};
     if (!DirectConvU8Preferred(s)) return false;
     DirectConvU8Epilogue e;
     Q2I_ASSIGN_OR_RETURN(e.bias, ConstantAccumulatorBias(ctx, op, p.oc, own.s_in, own.w_scales));
@@ -450,7 +451,7 @@ class ConvKernel : public Kernel {
     e.dst = own.dst_dt;
     ir::Tensor quantized;
     Q2I_ASSIGN_OR_RETURN(const ir::Tensor* wt, Int8Filter(op, filter, p.oc, quantized));
-    Q2I_ASSIGN_OR_RETURN(own_src_, ctx.InputMemoryAs("Input", 0, memory::desc({p.n, p.c, p.h, p.w}, dt::u8, tag::nhwc)));
+    Q2I_ASSIGN_OR_RETURN(own_src_, ctx.InputMemoryAs("Input", 0, memory::desc({p.n, p.c, p.h, p.w}, src_dt, tag::nhwc)));
     const memory::desc dst_md({p.n, p.oc, p.oh, p.ow}, own.dst_dt, tag::nhwc);
     if (own.residual != nullptr) {
       e.residual = true;

@@ -26,6 +26,9 @@ constexpr int kFlatSegment = 14;    // pixels per segment of a flat map: 14 x 2 
 // here, against 2.2 us from the own core and 5.8 us from memory). In-process A/B on ResNet50 at 2
 // threads: split by rows on 14x14 maps +1.9-2.3%; on 7x7 maps -1.8%.
 constexpr int64_t kMostPixelsSplitByBlocks = 7 * 7;
+// The smallest stem (fewer than 4 input channels) preferred in window mode: ResNet50's 7x7 x 3 = 147 taps
+// were measured (bench/README.md); 3x3 stems (27 taps) lose no work to oneDNN's 4-channel steps.
+constexpr int64_t kMinStemTaps = 64;
 
 using Out = EpilogueOut;
 
@@ -92,11 +95,12 @@ inline __attribute__((always_inline)) void TapQuads(__m512i* acc, const uint8_t*
 //   passes per quad, fused epilogue) made it spill far more (bench/README.md).
 // - 14 x 2 (flat maps, see RunItem): 28 accumulators, 2 weight vectors and a broadcast fit in 31.
 template <int NX, int OV>
-void Accumulate(const DirectConvU8Shape& s, int64_t wp, const Segment& g, Prefetch& pf, __m512i* out) {
+void Accumulate(const DirectConvU8Shape& s, int64_t wp, int64_t pixel, const Segment& g, Prefetch& pf,
+                __m512i* out) {
   __m512i acc[NX * OV];
 #pragma GCC unroll 32
   for (int i = 0; i < NX * OV; ++i) acc[i] = _mm512_setzero_si512();
-  const int64_t quads = s.c / 4, px = s.stride_w * s.c, row = wp * s.c;
+  const int64_t quads = s.c / 4, px = s.stride_w * pixel, row = wp * pixel;
   const int8_t* w = g.w;
   // Input channels per prefetch: the tap's lines spread evenly over its quads.
   const int64_t every = pf.per_tap > 0 ? std::max<int64_t>(1, quads / pf.per_tap) : quads;
@@ -105,8 +109,8 @@ void Accumulate(const DirectConvU8Shape& s, int64_t wp, const Segment& g, Prefet
   const int64_t last_col = g.col0 + (NX - 1) * s.stride_w;
   for (int64_t ky = g.ky0; ky < g.ky1; ++ky) {
     for (int64_t kx = 0; kx < s.kw; ++kx) {
-      const uint8_t* in = g.in + ky * row + kx * s.c;
-      const int skip = !g.in_one_row ? 0
+      const uint8_t* in = g.in + ky * row + kx * pixel;
+      const int skip = !g.in_one_row || s.s8_input ? 0
                                      : (g.col0 + kx < s.pad_left ? 2 : 0) + (last_col + kx >= s.pad_left + s.w ? 1 : 0);
       int64_t issue = std::min(pf.per_tap, left);
       left -= issue;
@@ -133,7 +137,7 @@ void Accumulate(const DirectConvU8Shape& s, int64_t wp, const Segment& g, Prefet
   for (int i = 0; i < NX * OV; ++i) out[i] = acc[i];
 }
 
-using AccumulateFn = void (*)(const DirectConvU8Shape&, int64_t, const Segment&, Prefetch&, __m512i*);
+using AccumulateFn = void (*)(const DirectConvU8Shape&, int64_t, int64_t, const Segment&, Prefetch&, __m512i*);
 
 // Accumulate for 1..N pixels, indexed by the segment's pixel count.
 template <int OV, typename Counts>
@@ -227,19 +231,21 @@ bool IsFlat(const DirectConvU8Shape& s, int64_t wp) {
 }
 
 // One image and block of output channels, or part `part` of `parts` of its rows (of a flat map, of its
-// segments), prefetching `next` (the thread's next block, the next step's leading weights, or nothing)
+// segments), of an input of `pixel` bytes per pixel (s.c but in window mode), prefetching `next` (the thread's next block, the next step's leading weights, or nothing)
 // over the whole item. A flat map runs in segments of 14 pixels, once per half of the block (2 x 16
 // channels); any other map row by row, in segments of 7 pixels and all 64 channels.
 template <Out O>
 void RunItem(const DirectConvU8Shape& s, const DirectConvU8Epilogue& e, const float* bias, const int8_t* block,
-             std::span<const std::byte> next, const uint8_t* image, int64_t wp, int64_t oc0, char* dst_image,
-             int part, int parts) {
+             std::span<const std::byte> next, const uint8_t* image, int64_t wp, int64_t pixel, int64_t oc0,
+             char* dst_image, int part, int parts) {
   const int64_t tap_bytes = s.c * kBlock;
   const bool flat = IsFlat(s, wp);
   const int64_t pixels = s.oh * s.ow;
   // This part's segments of a flat map, or its output rows.
   const Band band = BandOf(flat ? (pixels + kFlatSegment - 1) / kFlatSegment : s.oh, part, parts);
+  // Filter rows inside the image; all with an s8 input, whose padding (128 in the copy) counts.
   auto rows_of = [&](int64_t y) {
+    if (s.s8_input) return std::make_pair(int64_t{0}, s.kh);
     const int64_t top = y * s.stride_h;
     return std::make_pair(std::max<int64_t>(0, s.pad_top - top), std::min(s.kh, s.pad_top + s.h - top));
   };
@@ -267,14 +273,14 @@ void RunItem(const DirectConvU8Shape& s, const DirectConvU8Epilogue& e, const fl
     for (int64_t half = 0; half < 2; ++half) {
       for (int64_t segment = band.begin; segment < band.end; ++segment) {
         const int64_t p0 = segment * kFlatSegment;
-        const Segment g{.in = image + p0 * s.c,
+        const Segment g{.in = image + p0 * pixel,
                         .w = block + half * 2 * kOutVector * 4,
                         .ky0 = 0,
                         .ky1 = 1,
                         .nx = std::min<int64_t>(kFlatSegment, pixels - p0),
                         .col0 = 0,
                         .in_one_row = false};
-        AccumulateFlat::by_pixels[g.nx](s, wp, g, pf, acc);
+        AccumulateFlat::by_pixels[g.nx](s, wp, pixel, g, pf, acc);
         Store<O, 2>(post, s.oc, oc0 + half * 2 * kOutVector, acc, g.nx, dst_image + p0 * s.oc * elem);
       }
     }
@@ -283,21 +289,21 @@ void RunItem(const DirectConvU8Shape& s, const DirectConvU8Epilogue& e, const fl
   for (int64_t y = band.begin; y < band.end; ++y) {
     const auto [ky0, ky1] = rows_of(y);
     for (int64_t x0 = 0; x0 < s.ow; x0 += kRowSegment) {
-      const Segment g{.in = image + (y * s.stride_h * wp + x0 * s.stride_w) * s.c,
+      const Segment g{.in = image + (y * s.stride_h * wp + x0 * s.stride_w) * pixel,
                       .w = block + ky0 * s.kw * tap_bytes,
                       .ky0 = ky0,
                       .ky1 = std::max(ky0, ky1),
                       .nx = std::min<int64_t>(kRowSegment, s.ow - x0),
                       .col0 = x0 * s.stride_w,
                       .in_one_row = true};
-      AccumulateRow::by_pixels[g.nx](s, wp, g, pf, acc);
+      AccumulateRow::by_pixels[g.nx](s, wp, pixel, g, pf, acc);
       Store<O, 4>(post, s.oc, oc0, acc, g.nx, dst_image + ((y * s.ow + x0) * s.oc) * elem);
     }
   }
 }
 
 using RunItemFn = void (*)(const DirectConvU8Shape&, const DirectConvU8Epilogue&, const float*, const int8_t*,
-                           std::span<const std::byte>, const uint8_t*, int64_t, int64_t, char*, int, int);
+                           std::span<const std::byte>, const uint8_t*, int64_t, int64_t, int64_t, char*, int, int);
 
 RunItemFn SelectRunItem(Out o) {
   switch (o) {
@@ -314,7 +320,7 @@ RunItemFn SelectRunItem(Out o) {
 }  // namespace
 
 bool DirectConvU8Supports(const DirectConvU8Shape& s) {
-  if (s.n < 1 || s.c < 4 || s.c % 4 != 0 || s.oc < kBlock || s.oc % kBlock != 0 || s.h < 1 || s.w < 1 ||
+  if (s.n < 1 || s.c < 1 || s.oc < kBlock || s.oc % kBlock != 0 || s.h < 1 || s.w < 1 ||
       s.oh < 1 || s.ow < 1 || s.kh < 1 || s.kw < 1 || s.stride_h < 1 || s.stride_w < 1) {
     return false;
   }
@@ -329,7 +335,8 @@ bool SplitsByRows(const DirectConvU8Shape& s, int num_threads) {
 }
 
 bool DirectConvU8Preferred(const DirectConvU8Shape& s) {
-  return DirectConvU8Supports(s) && s.n == 1 && s.oh * s.ow <= 14 * 14;
+  const bool stem = s.c < 4 && s.kh * s.kw * s.c >= kMinStemTaps;
+  return DirectConvU8Supports(s) && (stem || (s.n == 1 && !s.s8_input && s.oh * s.ow <= 14 * 14));
 }
 
 DirectConvU8::DirectConvU8(const DirectConvU8Shape& shape, const int8_t* weights, DirectConvU8Epilogue epilogue,
@@ -341,54 +348,84 @@ DirectConvU8::DirectConvU8(const DirectConvU8Shape& shape, const int8_t* weights
   std::tie(e_.lo, e_.hi) = BoundsWithinType(e_.lo, e_.hi, e_.dst);
   bias_ = std::move(e_.bias);  // the epilogue keeps no second copy
   if (bias_.empty()) bias_.assign(static_cast<size_t>(s_.oc), 0.f);
-  // [oc / 64][kh][kw][c / 4][64][4]: the order Accumulate reads them in.
-  const int64_t taps = s_.kh * s_.kw, total = s_.oc * s_.c * taps;
-  packed_.assign(static_cast<size_t>(total + 64), 0);
-  int8_t* p = packed_.data() + (64 - reinterpret_cast<uintptr_t>(packed_.data()) % 64) % 64;
-  packed_data_ = p;
-  for (int64_t o = 0; o < s_.oc; ++o) {
-    for (int64_t i = 0; i < s_.c; ++i) {
-      for (int64_t t = 0; t < taps; ++t) {
-        const int64_t at = (((o / kBlock * taps + t) * (s_.c / 4) + i / 4) * kBlock + o % kBlock) * 4 + i % 4;
-        p[at] = weights[(o * s_.c + i) * taps + t];
-      }
-    }
-  }
   run_ = s_;
+  pixel_ = s_.c;
   hp_ = std::max(s_.pad_top + s_.h, (s_.oh - 1) * s_.stride_h + s_.kh);
   wp_ = std::max(s_.pad_left + s_.w, (s_.ow - 1) * s_.stride_w + s_.kw);
-  if (s_.kh == 1 && s_.kw == 1 && (s_.stride_h > 1 || s_.stride_w > 1)) {  // Supports: no padding
+  const bool window = s_.c % 4 != 0;
+  if (window) {  // one tap per filter row over its kw * c bytes, all columns in the copy
+    run_.c = (s_.kw * s_.c + 3) / 4 * 4;
+    run_.kw = 1;
+    run_.w = wp_;
+    run_.pad_left = 0;
+    copy_ = InputCopy::kPadded;
+  } else if (s_.kh == 1 && s_.kw == 1 && (s_.stride_h > 1 || s_.stride_w > 1)) {  // Supports: no padding
     copy_ = InputCopy::kGathered;
     run_.h = hp_ = s_.oh;
     run_.w = wp_ = s_.ow;
     run_.stride_h = run_.stride_w = 1;
-  } else if (s_.pad_top > 0 || s_.pad_left > 0 || hp_ != s_.h || wp_ != s_.w) {
+  } else if (s_.s8_input || s_.pad_top > 0 || s_.pad_left > 0 || hp_ != s_.h || wp_ != s_.w) {
     copy_ = InputCopy::kPadded;
   }
+  // [oc / 64][kh][kw][c / 4][64][4] of run_: the order Accumulate reads them in. Filter row ky's tap t
+  // and channel i are (kx, ci) of s_, or in window mode byte kx * c + ci of the row's window.
+  const int64_t taps = run_.kh * run_.kw, total = s_.oc * run_.c * taps;
+  packed_.assign(static_cast<size_t>(total + 64), 0);
+  int8_t* p = packed_.data() + (64 - reinterpret_cast<uintptr_t>(packed_.data()) % 64) % 64;
+  packed_data_ = p;
+  std::vector<int32_t> sums(static_cast<size_t>(s_.oc), 0);
+  for (int64_t o = 0; o < s_.oc; ++o) {
+    for (int64_t ci = 0; ci < s_.c; ++ci) {
+      for (int64_t ky = 0; ky < s_.kh; ++ky) {
+        for (int64_t kx = 0; kx < s_.kw; ++kx) {
+          const int64_t t = window ? ky : ky * s_.kw + kx, i = window ? kx * s_.c + ci : ci;
+          const int64_t at = (((o / kBlock * taps + t) * (run_.c / 4) + i / 4) * kBlock + o % kBlock) * 4 + i % 4;
+          p[at] = weights[((o * s_.c + ci) * s_.kh + ky) * s_.kw + kx];
+          sums[static_cast<size_t>(o)] += p[at];
+        }
+      }
+    }
+  }
+  // An s8 input is read as u8 x + 128 (padding included): take back 128 x each filter's sum.
+  if (s_.s8_input) {
+    for (size_t o = 0; o < bias_.size(); ++o) bias_[o] -= 128.f * static_cast<float>(sums[o]);
+  }
   if (copy_ != InputCopy::kNone) {
-    copy_buffer_.assign(static_cast<size_t>(s_.n * hp_ * wp_ * s_.c + 64), 0);
+    // 64 bytes for the alignment, 64 for window mode's reads past a row's last window.
+    copy_buffer_.assign(static_cast<size_t>(s_.n * hp_ * wp_ * s_.c + 128), s_.s8_input ? 0x80 : 0);
     copy_data_ = copy_buffer_.data() + (64 - reinterpret_cast<uintptr_t>(copy_buffer_.data()) % 64) % 64;
   }
 }
 
 std::span<const std::byte> DirectConvU8::leading_weights() const {
-  return std::as_bytes(std::span(packed_data_, static_cast<size_t>(s_.kh * s_.kw * s_.c * kBlock)));
+  return std::as_bytes(std::span(packed_data_, static_cast<size_t>(run_.kh * run_.kw * run_.c * kBlock)));
 }
 
 void DirectConvU8::CopyInput(const uint8_t* src, int64_t img, int64_t part, int64_t parts) const {
   const auto c = static_cast<size_t>(s_.c);
   if (copy_ == InputCopy::kPadded) {
     const Band rows = BandOf(s_.h, part, parts);
+    const auto bytes = static_cast<size_t>(s_.w) * c;
     for (int64_t y = rows.begin; y < rows.end; ++y) {
-      std::memcpy(copy_data_ + ((img * hp_ + s_.pad_top + y) * wp_ + s_.pad_left) * s_.c,
-                  src + (img * s_.h + y) * s_.w * s_.c, static_cast<size_t>(s_.w) * c);
+      uint8_t* to = copy_data_ + ((img * hp_ + s_.pad_top + y) * wp_ + s_.pad_left) * s_.c;
+      const uint8_t* from = src + (img * s_.h + y) * s_.w * s_.c;
+      if (s_.s8_input) {
+        for (size_t i = 0; i < bytes; ++i) to[i] = from[i] ^ 0x80;  // s8 x -> u8 x + 128
+      } else {
+        std::memcpy(to, from, bytes);
+      }
     }
   } else if (copy_ == InputCopy::kGathered) {
     const Band rows = BandOf(s_.oh, part, parts);
     for (int64_t y = rows.begin; y < rows.end; ++y) {
       const uint8_t* from = src + (img * s_.h + y * s_.stride_h) * s_.w * s_.c;
       uint8_t* to = copy_data_ + (img * s_.oh + y) * s_.ow * s_.c;
-      for (int64_t x = 0; x < s_.ow; ++x, to += c) std::memcpy(to, from + x * s_.stride_w * s_.c, c);
+      for (int64_t x = 0; x < s_.ow; ++x, to += c) {
+        std::memcpy(to, from + x * s_.stride_w * s_.c, c);
+        if (s_.s8_input) {
+          for (size_t i = 0; i < c; ++i) to[i] ^= 0x80;
+        }
+      }
     }
   }
 }
@@ -396,7 +433,7 @@ void DirectConvU8::CopyInput(const uint8_t* src, int64_t img, int64_t part, int6
 void DirectConvU8::Run(const uint8_t* src, void* dst) const {
   const uint8_t* in = copy_ == InputCopy::kNone ? src : copy_data_;
   const int64_t blocks = s_.oc / kBlock, items = s_.n * blocks;
-  const int64_t block_bytes = s_.kh * s_.kw * s_.c * kBlock;
+  const int64_t block_bytes = run_.kh * run_.kw * run_.c * kBlock;
   const int64_t elem = EpilogueOutOf(e_.dst) == Out::kF32 ? 4 : 1;
   char* out = static_cast<char*>(dst);
   const RunItemFn run_item = SelectRunItem(EpilogueOutOf(e_.dst));
@@ -414,16 +451,20 @@ void DirectConvU8::Run(const uint8_t* src, void* dst) const {
       }
       for (int64_t b = 0; b < blocks; ++b) {
         const std::span<const std::byte> next = b + 1 < blocks ? block_weights(b + 1) : t == 0 ? after_ : std::span<const std::byte>{};
-        run_item(run_, e_, bias_.data(), packed_data_ + b * block_bytes, next, in, wp_, b * kBlock, out, t, nt);
+        run_item(run_, e_, bias_.data(), packed_data_ + b * block_bytes, next, in, wp_, pixel_, b * kBlock, out, t,
+                 nt);
       }
     }
     return;
   }
-  for (int64_t img = 0; img < s_.n; ++img) CopyInput(src, img, 0, 1);
   const int threads = static_cast<int>(std::min<int64_t>(num_threads_, items));
   // Each thread takes a contiguous range of items (image-major), so it streams its own blocks' weights.
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
+    if (copy_ != InputCopy::kNone) {
+#pragma omp for schedule(static)
+      for (int64_t img = 0; img < s_.n; ++img) CopyInput(src, img, 0, 1);
+    }
     const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
     const int64_t begin = items * t / nt, end = items * (t + 1) / nt;
     for (int64_t i = begin; i < end; ++i) {
@@ -436,7 +477,7 @@ void DirectConvU8::Run(const uint8_t* src, void* dst) const {
         next = after_;
       }
       run_item(run_, e_, bias_.data(), packed_data_ + b * block_bytes, next, in + img * hp_ * wp_ * s_.c, wp_,
-              b * kBlock, out + img * s_.oh * s_.ow * s_.oc * elem, 0, 1);
+              pixel_, b * kBlock, out + img * s_.oh * s_.ow * s_.oc * elem, 0, 1);
     }
   }
 }

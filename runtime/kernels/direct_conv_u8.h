@@ -18,6 +18,14 @@
 //   up to 14 pixels x 2 x 16 channels, twice per block. A 1x1 filter at a larger stride becomes one:
 //   Run() first gathers the pixels it reads into a dense copy. Its 28 accumulators, 2 weight vectors and the
 //   broadcast fit the 32 vector registers, where the row shape keeps one accumulator in memory.
+// Inputs whose channels are not a multiple of 4 (a network's stem: 3 channels) run in window mode: one
+// filter row's kw x c input bytes lie next to each other in NHWC, so the kernel reads each filter row of
+// a pixel's window as one tap of ceil(kw * c / 4) quads (the bytes past kw * c meet zero weights), over
+// a padded copy of the input. ResNet50's 7x7 stem then takes 7 x 6 quads per pixel, against 7 x 7 x 4
+// channels padded to 4 (oneDNN) or 37 quads plus a gather per pixel (runtime/kernels/patch_conv.h).
+// An s8 input (an image quantized with negative values) is read shifted to u8 (x + 128, padding 128)
+// from the copy, and the bias takes back 128 x each filter's sum: the result is exact. (No tap is then
+// skipped for padding: the padding's 128s are part of what the bias takes back.)
 //
 // Result, per output channel c (oneDNN's post-op chain for an INT8 convolution with output scales, the
 // training roundings, a residual sum and a clip; runtime/kernels/training_rounding.h):
@@ -45,6 +53,7 @@ struct DirectConvU8Shape {
   int64_t kh = 0, kw = 0;
   int64_t stride_h = 1, stride_w = 1;  // dilation 1 only
   int64_t pad_top = 0, pad_left = 0;   // bottom/right padding follows from oh/ow
+  bool s8_input = false;               // the input is s8 (else u8)
 };
 
 struct DirectConvU8Epilogue {
@@ -60,13 +69,14 @@ struct DirectConvU8Epilogue {
   dnnl::memory::data_type dst = dnnl::memory::data_type::u8;  // u8, s8 or f32
 };
 
-// Whether the kernel handles the shape: input channels a multiple of 4, output channels a multiple of
-// 64, padding within the filter, and a CPU with AVX-512 VNNI.
+// Whether the kernel handles the shape: output channels a multiple of 64, padding within the filter,
+// and a CPU with AVX-512 VNNI. (Input channels that are not a multiple of 4 run in window mode.)
 bool DirectConvU8Supports(const DirectConvU8Shape& s);
 
 // Whether it beats oneDNN on this shape inside a network (the tuned policy's rule; bench/README.md,
-// "Streaming weights" and "Splitting by rows"): one image and an output of at most 14x14 pixels, measured
-// at one and two threads. (At two threads, 14x14 maps split by blocks won
+// "Streaming weights", "Splitting by rows" and "The stem in window mode"): a stem (fewer than 4 input
+// channels, at least 64 filter taps; u8 or s8, any batch), or one u8 image and an output of at most 14x14 pixels, measured at one
+// and two threads. (At two threads, 14x14 maps split by blocks won
 // 2.2-2.5% on ResNet50 in one measurement, 0.99-1.01 in another, and lost 1.1-2.3% on MobileNetV1; split
 // by rows they win 1.9-2.3% on ResNet50 and 0.99-1.01 on MobileNetV1.)
 bool DirectConvU8Preferred(const DirectConvU8Shape& s);
@@ -78,7 +88,7 @@ class DirectConvU8 {
   DirectConvU8(const DirectConvU8Shape& shape, const int8_t* weights, DirectConvU8Epilogue epilogue,
                int num_threads);
 
-  // src: u8 NHWC [n, h, w, c]; dst: NHWC [n, oh, ow, oc] of the epilogue's type, holding the residual
+  // src: NHWC [n, h, w, c] of u8 (s8 with shape.s8_input); dst: NHWC [n, oh, ow, oc] of the epilogue's type, holding the residual
   // when the epilogue has one. No allocation.
   void Run(const uint8_t* src, void* dst) const;
 
@@ -95,21 +105,25 @@ class DirectConvU8 {
   // gathered) into the copy Run() reads; nothing without a copy.
   void CopyInput(const uint8_t* src, int64_t img, int64_t part, int64_t parts) const;
 
-  // How Run() hands the input to the kernel: as it is, in a padded copy, or (a 1x1 filter at a stride)
-  // gathered at the stride into a dense copy, which makes the map flat.
+  // How Run() hands the input to the kernel: as it is, in a padded copy (always in window mode and for
+  // s8 inputs, shifted to u8), or (a 1x1 filter at a stride) gathered at the stride into a dense copy,
+  // which makes the map flat.
   enum class InputCopy { kNone, kPadded, kGathered };
 
   DirectConvU8Shape s_;
-  DirectConvU8Shape run_;   // the shape the kernel runs: s_, or after the gather a 1x1 at stride 1
+  // The shape the kernel runs: s_; after the gather a 1x1 at stride 1; in window mode kw 1 over
+  // ceil(kw * c / 4) quads of "channels", unpadded columns, with pixel_ bytes per input pixel.
+  DirectConvU8Shape run_;
+  int64_t pixel_ = 0;       // bytes per input pixel: s_.c
   DirectConvU8Epilogue e_;  // its bias moved into bias_
   int num_threads_ = 1;
   int64_t hp_ = 0, wp_ = 0;  // the input's size as the kernel reads it
   InputCopy copy_ = InputCopy::kNone;
-  std::vector<int8_t> packed_;  // [oc / 64][kh][kw][c / 4][64][4], 64-byte aligned at packed_data_
+  std::vector<int8_t> packed_;  // [oc / 64][kh][kw][c / 4][64][4] of run_, 64-byte aligned at packed_data_
   const int8_t* packed_data_ = nullptr;
   std::vector<float> bias_;     // [oc] (zeros when none)
   std::span<const std::byte> after_;  // prefetched at the end of Run (PrefetchAtEnd)
-  std::vector<uint8_t> copy_buffer_;  // [n][hp][wp][c]: borders zero, the rest written by the const Run
+  std::vector<uint8_t> copy_buffer_;  // [n][hp][wp][c]: borders zero (s8: 128), the rest written by Run
   uint8_t* copy_data_ = nullptr;
 };
 

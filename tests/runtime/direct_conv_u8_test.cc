@@ -40,6 +40,7 @@ struct DirectCase {
   float pre_residual_rescale = 0;  // 0: no rounding before the sum
   bool pre_activation_round = false;
   float post_rescale = 1.f;
+  bool s8_input = false;  // the source bytes are s8 values
 };
 
 DirectConvU8Shape ShapeOf(const DirectCase& k) {
@@ -47,13 +48,13 @@ DirectConvU8Shape ShapeOf(const DirectCase& k) {
           .oh = (k.h + k.pad_t + k.pad_b - k.kh) / k.stride + 1,
           .ow = (k.w + k.pad_l + k.pad_r - k.kw) / k.stride + 1,
           .kh = k.kh, .kw = k.kw, .stride_h = k.stride, .stride_w = k.stride,
-          .pad_top = k.pad_t, .pad_left = k.pad_l};
+          .pad_top = k.pad_t, .pad_left = k.pad_l, .s8_input = k.s8_input};
 }
 
 std::string Describe(const DirectCase& k) {
   return std::to_string(k.n) + "x" + std::to_string(k.c) + "x" + std::to_string(k.h) + "x" + std::to_string(k.w) +
          " -> " + std::to_string(k.oc) + ", " + std::to_string(k.kh) + "x" + std::to_string(k.kw) + " stride " +
-         std::to_string(k.stride);
+         std::to_string(k.stride) + (k.s8_input ? ", s8 input" : "");
 }
 
 size_t OutCount(const DirectCase& k) {
@@ -126,7 +127,8 @@ std::vector<float> Reference(const DirectCase& k, const DirectData& d) {
               const int64_t iy = oy * k.stride - k.pad_t + ky, ix = ox * k.stride - k.pad_l + kx;
               if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w) continue;
               for (int64_t i = 0; i < s.c; ++i) {
-                acc += d.src[static_cast<size_t>(((n * s.h + iy) * s.w + ix) * s.c + i)] *
+                const uint8_t byte = d.src[static_cast<size_t>(((n * s.h + iy) * s.w + ix) * s.c + i)];
+                acc += (k.s8_input ? static_cast<int32_t>(static_cast<int8_t>(byte)) : static_cast<int32_t>(byte)) *
                        d.weights[static_cast<size_t>(((o * s.c + i) * s.kh + ky) * s.kw + kx)];
               }
             }
@@ -215,6 +217,16 @@ std::vector<DirectCase> Cases() {
       {1, 24, 5, 12, 64, 3, 3, 1, 1, 1, 1, 1, dt::u8, 0.f, kInf},
       // Two images of more than 7x7 pixels: shared by blocks again.
       {2, 32, 10, 10, 64, 3, 3, 1, 1, 1, 1, 1, dt::u8, 0.f, kInf, true, true, dt::u8},
+      // s8 inputs (read shifted to u8 from the copy): padded, and gathered by a 1x1 at stride 2.
+      {1, 8, 7, 7, 64, 3, 3, 1, 1, 1, 1, 1, dt::u8, 0.f, kInf, true, false, dt::u8, 0, false, 1.f, true},
+      {1, 16, 8, 8, 64, 1, 1, 2, 0, 0, 0, 0, dt::s8, -kInf, kInf, true, false, dt::u8, 0, false, 1.f, true},
+      // Window mode (channels not a multiple of 4): ResNet50's stem scaled down (7x7 stride 2, 21-byte
+      // filter rows in 6 quads) on u8 and on two s8 images; 1, 2 and 6 channels with a residual sum.
+      {1, 3, 30, 30, 64, 7, 7, 2, 3, 3, 3, 3, dt::u8, 0.f, 200.f},
+      {2, 3, 23, 19, 128, 7, 7, 2, 3, 2, 3, 2, dt::s8, -kInf, kInf, true, false, dt::u8, 0, false, 1.f, true},
+      {1, 1, 9, 11, 64, 5, 5, 1, 2, 2, 2, 2, dt::f32, -kInf, kInf, false},
+      {1, 2, 13, 13, 64, 3, 3, 2, 1, 1, 1, 1, dt::u8, 0.f, kInf, true, true, dt::u8, 0, false, 1.f, true},
+      {1, 6, 8, 8, 64, 3, 3, 1, 1, 1, 1, 1, dt::s8, -kInf, kInf, true, true, dt::s8, 0.5f, true, 2.f},
   };
 }
 
@@ -268,7 +280,7 @@ TEST(DirectConvU8Test, RefusesWhatItDoesNotHandle) {
   const DirectCase ok{1, 64, 7, 7, 64, 3, 3, 1, 1, 1, 1, 1, dt::u8, 0.f, kInf};
   EXPECT_EQ(runtime::kernels::DirectConvU8Supports(ShapeOf(ok)), runtime::kernels::CpuHasAvx512Vnni());
   DirectConvU8Shape s = ShapeOf(ok);
-  s.c = 6;  // not a multiple of 4
+  s.c = 0;
   EXPECT_FALSE(runtime::kernels::DirectConvU8Supports(s));
   s = ShapeOf(ok);
   s.oc = 96;  // not a multiple of 64
@@ -293,6 +305,19 @@ TEST(DirectConvU8Test, PreferredOnlyWhereItWasMeasuredFaster) {
   EXPECT_TRUE(DirectConvU8Preferred(map14)) << "14x14 maps";
   EXPECT_FALSE(DirectConvU8Preferred(map28)) << "28x28 maps";
   EXPECT_FALSE(DirectConvU8Preferred(batch)) << "batches";
+  DirectConvU8Shape s8 = map7;
+  s8.s8_input = true;
+  EXPECT_FALSE(DirectConvU8Preferred(s8)) << "s8 input needs a copy, not measured";
+  // Stems in window mode: ResNet50's (s8 or u8, one image or 16); not a 3x3 stem, nor 6 channels.
+  DirectConvU8Shape stem = ShapeOf({1, 3, 224, 224, 64, 7, 7, 2, 3, 3, 3, 3, dt::u8, 0.f, kInf});
+  ASSERT_EQ(stem.oh, 112);
+  EXPECT_TRUE(DirectConvU8Preferred(stem));
+  stem.s8_input = true;
+  EXPECT_TRUE(DirectConvU8Preferred(stem));
+  stem.n = 16;
+  EXPECT_TRUE(DirectConvU8Preferred(stem));
+  EXPECT_FALSE(DirectConvU8Preferred(ShapeOf({1, 3, 224, 224, 64, 3, 3, 2, 1, 1, 1, 1, dt::u8, 0.f, kInf})));
+  EXPECT_FALSE(DirectConvU8Preferred(ShapeOf({1, 6, 56, 56, 64, 7, 7, 2, 3, 3, 3, 3, dt::u8, 0.f, kInf})));
 }
 
 // oneDNN's INT8 convolution with the same output scales, bias, sum and clip gives the same values (at most
@@ -302,8 +327,8 @@ TEST(DirectConvU8Test, AgreesWithOneDnn) {
   uint32_t seed = 700;
   for (const DirectCase& k : Cases()) {
     if (k.pre_residual_rescale > 0 || k.pre_activation_round || k.post_rescale != 1.f ||
-        (k.residual && k.residual_type != k.out)) {
-      continue;  // the plain chain: scales, bias, sum, clip
+        (k.residual && k.residual_type != k.out) || k.s8_input) {
+      continue;  // the plain chain on u8: scales, bias, sum, clip
     }
     SCOPED_TRACE(Describe(k));
     const DirectData d = MakeData(k, seed++);

@@ -213,11 +213,13 @@ TEST(PatchConvTest, BandsCoverTheOutput) {
   EXPECT_EQ(PatchBandRows(Shape(3, 224, 7, 2, 3, true)), 14);  // ResNet50's stem: 8 bands of 14 rows
 }
 
-// A one-conv program under both policies: the stem runs over patches under the tuned policy only, and
-// the two agree within one quantum. `residual`: a fused s8 residual sum; n images.
-void ExpectExecutorRunsStemOnPatches(bool s8_input, bool residual, int64_t n, int64_t hw) {
+// A one-conv program under both policies: the 7x7 stride-2 stem runs on our kernel `variant` under the
+// tuned policy only, and the two agree within one quantum. `residual`: a fused s8 residual sum; n images;
+// oc output channels (32: over patches; a multiple of 64: DirectConvU8's window mode).
+void ExpectExecutorRunsStemOnOwnKernel(bool s8_input, bool residual, int64_t n, int64_t hw, int64_t oc,
+                                       const char* variant) {
   SCOPED_TRACE(std::string(s8_input ? "s8" : "u8") + (residual ? " residual" : "") + " n=" + std::to_string(n));
-  const int64_t ic = 3, oc = 32, k = 7, o = (hw + 6 - k) / 2 + 1;
+  const int64_t ic = 3, k = 7, o = (hw + 6 - k) / 2 + 1;
   std::mt19937 g(31);
   ir::Tensor x(s8_input ? ir::DataType::kInt8 : ir::DataType::kUInt8, {n, ic, hw, hw});
   for (int64_t i = 0; i < x.numel(); ++i) x.raw_data()[i] = static_cast<uint8_t>(g());
@@ -247,17 +249,25 @@ void ExpectExecutorRunsStemOnPatches(bool s8_input, bool residual, int64_t n, in
                                      {"y"}, {{"y", ir::DataType::kUInt8}});
   std::vector<ir::Tensor> values;
   for (const auto& [name, t] : feeds) values.push_back(t);
-  const ir::Tensor y = ExpectOwnKernelUnderTunedOnly(p, values, "patch_conv", runtime::kernels::CpuHasAvx512Vnni());
+  const ir::Tensor y = ExpectOwnKernelUnderTunedOnly(p, values, variant, runtime::kernels::CpuHasAvx512Vnni());
   int64_t nonzero = 0;
   for (int64_t i = 0; i < y.numel(); ++i) nonzero += y.data<uint8_t>()[i] != 0;
   EXPECT_GT(nonzero, y.numel() / 10) << "a test whose outputs are all zero compares nothing";
 }
 
-TEST(PatchConvTest, ExecutorRunsS8StemOnPatches) { ExpectExecutorRunsStemOnPatches(true, false, 1, 224); }
+TEST(PatchConvTest, ExecutorRunsS8StemOnPatches) {
+  ExpectExecutorRunsStemOnOwnKernel(true, false, 1, 224, 32, "patch_conv");
+}
 
 // 200x200 gives 100 output rows: bands of 17 and a last one of 15 rows, in each of 2 images.
 TEST(PatchConvTest, ExecutorRunsU8StemWithResidualInUnevenBands) {
-  ExpectExecutorRunsStemOnPatches(false, true, 2, 200);
+  ExpectExecutorRunsStemOnOwnKernel(false, true, 2, 200, 32, "patch_conv");
+}
+
+// ResNet50's stem (64 output channels) runs on DirectConvU8 in window mode instead.
+TEST(PatchConvTest, ExecutorRunsStemsOf64ChannelsInWindowMode) {
+  ExpectExecutorRunsStemOnOwnKernel(true, false, 1, 224, 64, "direct_conv_u8");
+  ExpectExecutorRunsStemOnOwnKernel(false, true, 2, 200, 128, "direct_conv_u8");
 }
 
 }  // namespace
