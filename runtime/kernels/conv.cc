@@ -439,7 +439,7 @@ class ConvKernel : public Kernel {
     const DirectConvU8Shape s{.n = p.n, .c = p.c, .h = p.h, .w = p.w, .oc = p.oc, .oh = p.oh, .ow = p.ow,
                               .kh = p.kh, .kw = p.kw, .stride_h = p.strides[0], .stride_w = p.strides[1],
                               .pad_top = p.pad.top, .pad_left = p.pad.left, .s8_input = src_dt == dt::s8};
-    if (!DirectConvU8Preferred(s)) return false;
+    if (!DirectConvU8Preferred(s, ctx.num_threads())) return false;
     DirectConvU8Epilogue e;
     Q2I_ASSIGN_OR_RETURN(e.bias, ConstantAccumulatorBias(ctx, op, p.oc, own.s_in, own.w_scales));
     e.scale = own.out_scales;

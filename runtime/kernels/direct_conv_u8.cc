@@ -26,8 +26,9 @@ constexpr int kFlatSegment = 14;    // pixels per segment of a flat map: 14 x 2 
 // here, against 2.2 us from the own core and 5.8 us from memory). In-process A/B on ResNet50 at 2
 // threads: split by rows on 14x14 maps +1.9-2.3%; on 7x7 maps -1.8%.
 constexpr int64_t kMostPixelsSplitByBlocks = 7 * 7;
-// The smallest stem (fewer than 4 input channels) preferred in window mode: ResNet50's 7x7 x 3 = 147 taps
-// were measured (bench/README.md); 3x3 stems (27 taps) lose no work to oneDNN's 4-channel steps.
+// The smallest stem (fewer than 4 input channels) preferred in window mode, at 2 threads or more:
+// ResNet50's 7x7 x 3 = 147 taps were measured (bench/README.md); 3x3 stems (27 taps) lose no work to
+// oneDNN's 4-channel steps.
 constexpr int64_t kMinStemTaps = 64;
 
 using Out = EpilogueOut;
@@ -334,8 +335,8 @@ bool SplitsByRows(const DirectConvU8Shape& s, int num_threads) {
   return num_threads > 1 && s.n == 1 && s.oh * s.ow > kMostPixelsSplitByBlocks;
 }
 
-bool DirectConvU8Preferred(const DirectConvU8Shape& s) {
-  const bool stem = s.c < 4 && s.kh * s.kw * s.c >= kMinStemTaps;
+bool DirectConvU8Preferred(const DirectConvU8Shape& s, int num_threads) {
+  const bool stem = s.c < 4 && s.kh * s.kw * s.c >= kMinStemTaps && num_threads > 1;
   return DirectConvU8Supports(s) && (stem || (s.n == 1 && !s.s8_input && s.oh * s.ow <= 14 * 14));
 }
 

@@ -73,13 +73,16 @@ struct DirectConvU8Epilogue {
 // and a CPU with AVX-512 VNNI. (Input channels that are not a multiple of 4 run in window mode.)
 bool DirectConvU8Supports(const DirectConvU8Shape& s);
 
-// Whether it beats oneDNN on this shape inside a network (the tuned policy's rule; bench/README.md,
-// "Streaming weights", "Splitting by rows" and "The stem in window mode"): a stem (fewer than 4 input
-// channels, at least 64 filter taps; u8 or s8, any batch), or one u8 image and an output of at most 14x14 pixels, measured at one
-// and two threads. (At two threads, 14x14 maps split by blocks won
+// Whether it beats oneDNN (or, for stems, PatchConv) on this shape inside a network at `num_threads`
+// (the tuned policy's rule; bench/README.md, "Streaming weights", "Splitting by rows" and "The stem in
+// window mode"): a stem (fewer than 4 input channels, at least 64 filter taps; u8 or s8, any batch) on 2
+// threads or more, or one u8 image and an output of at most 14x14 pixels, measured at one and two
+// threads. (At two threads, 14x14 maps split by blocks won
 // 2.2-2.5% on ResNet50 in one measurement, 0.99-1.01 in another, and lost 1.1-2.3% on MobileNetV1; split
-// by rows they win 1.9-2.3% on ResNet50 and 0.99-1.01 on MobileNetV1.)
-bool DirectConvU8Preferred(const DirectConvU8Shape& s);
+// by rows they win 1.9-2.3% on ResNet50 and 0.99-1.01 on MobileNetV1.) ResNet50's stem in window mode:
+// at one thread as fast as PatchConv alone but the network 0.7% slower (20 pinned pairs); at two threads
+// 2-3% faster at batch 16, level at batch 1.
+bool DirectConvU8Preferred(const DirectConvU8Shape& s, int num_threads);
 
 class DirectConvU8 {
  public:

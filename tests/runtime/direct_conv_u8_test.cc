@@ -300,24 +300,26 @@ TEST(DirectConvU8Test, PreferredOnlyWhereItWasMeasuredFaster) {
   const DirectConvU8Shape map14 = ShapeOf({1, 256, 14, 14, 256, 3, 3, 1, 1, 1, 1, 1, dt::u8, 0.f, kInf});
   const DirectConvU8Shape map28 = ShapeOf({1, 128, 28, 28, 128, 3, 3, 1, 1, 1, 1, 1, dt::u8, 0.f, kInf});
   const DirectConvU8Shape batch = ShapeOf({16, 512, 7, 7, 512, 3, 3, 1, 1, 1, 1, 1, dt::u8, 0.f, kInf});
-  EXPECT_TRUE(DirectConvU8Preferred(map7));
-  EXPECT_TRUE(DirectConvU8Preferred(onto7)) << "stride 2 onto a 7x7 map";
-  EXPECT_TRUE(DirectConvU8Preferred(map14)) << "14x14 maps";
-  EXPECT_FALSE(DirectConvU8Preferred(map28)) << "28x28 maps";
-  EXPECT_FALSE(DirectConvU8Preferred(batch)) << "batches";
+  EXPECT_TRUE(DirectConvU8Preferred(map7, 1));
+  EXPECT_TRUE(DirectConvU8Preferred(onto7, 1)) << "stride 2 onto a 7x7 map";
+  EXPECT_TRUE(DirectConvU8Preferred(map14, 2)) << "14x14 maps";
+  EXPECT_FALSE(DirectConvU8Preferred(map28, 1)) << "28x28 maps";
+  EXPECT_FALSE(DirectConvU8Preferred(batch, 2)) << "batches";
   DirectConvU8Shape s8 = map7;
   s8.s8_input = true;
-  EXPECT_FALSE(DirectConvU8Preferred(s8)) << "s8 input needs a copy, not measured";
-  // Stems in window mode: ResNet50's (s8 or u8, one image or 16); not a 3x3 stem, nor 6 channels.
+  EXPECT_FALSE(DirectConvU8Preferred(s8, 1)) << "s8 input needs a copy, not measured";
+  // Stems in window mode at 2 threads: ResNet50's (s8 or u8, one image or 16), at one thread not; not a
+  // 3x3 stem, nor 6 channels.
   DirectConvU8Shape stem = ShapeOf({1, 3, 224, 224, 64, 7, 7, 2, 3, 3, 3, 3, dt::u8, 0.f, kInf});
   ASSERT_EQ(stem.oh, 112);
-  EXPECT_TRUE(DirectConvU8Preferred(stem));
+  EXPECT_TRUE(DirectConvU8Preferred(stem, 2));
+  EXPECT_FALSE(DirectConvU8Preferred(stem, 1)) << "one thread: PatchConv";
   stem.s8_input = true;
-  EXPECT_TRUE(DirectConvU8Preferred(stem));
+  EXPECT_TRUE(DirectConvU8Preferred(stem, 2));
   stem.n = 16;
-  EXPECT_TRUE(DirectConvU8Preferred(stem));
-  EXPECT_FALSE(DirectConvU8Preferred(ShapeOf({1, 3, 224, 224, 64, 3, 3, 2, 1, 1, 1, 1, dt::u8, 0.f, kInf})));
-  EXPECT_FALSE(DirectConvU8Preferred(ShapeOf({1, 6, 56, 56, 64, 7, 7, 2, 3, 3, 3, 3, dt::u8, 0.f, kInf})));
+  EXPECT_TRUE(DirectConvU8Preferred(stem, 2));
+  EXPECT_FALSE(DirectConvU8Preferred(ShapeOf({1, 3, 224, 224, 64, 3, 3, 2, 1, 1, 1, 1, dt::u8, 0.f, kInf}), 2));
+  EXPECT_FALSE(DirectConvU8Preferred(ShapeOf({1, 6, 56, 56, 64, 7, 7, 2, 3, 3, 3, 3, dt::u8, 0.f, kInf}), 2));
 }
 
 // oneDNN's INT8 convolution with the same output scales, bias, sum and clip gives the same values (at most
