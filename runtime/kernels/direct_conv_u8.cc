@@ -232,9 +232,10 @@ bool IsFlat(const DirectConvU8Shape& s, int64_t wp) {
 }
 
 // One image and block of output channels, or part `part` of `parts` of its rows (of a flat map, of its
-// segments), of an input of `pixel` bytes per pixel (s.c but in window mode), prefetching `next` (the thread's next block, the next step's leading weights, or nothing)
-// over the whole item. A flat map runs in segments of 14 pixels, once per half of the block (2 x 16
-// channels); any other map row by row, in segments of 7 pixels and all 64 channels.
+// segments), of an input of `pixel` bytes per pixel (s.c but in window mode), prefetching `next` (the
+// thread's next block, the next step's leading weights, or nothing) over the whole item. A flat map runs
+// in segments of 14 pixels, once per half of the block (2 x 16 channels); any other map row by row, in
+// segments of 7 pixels and all 64 channels.
 template <Out O>
 void RunItem(const DirectConvU8Shape& s, const DirectConvU8Epilogue& e, const float* bias, const int8_t* block,
              std::span<const std::byte> next, const uint8_t* image, int64_t wp, int64_t pixel, int64_t oc0,
