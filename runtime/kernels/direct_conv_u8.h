@@ -21,8 +21,9 @@
 // Inputs whose channels are not a multiple of 4 (a network's stem: 3 channels) run in window mode: one
 // filter row's kw x c input bytes lie next to each other in NHWC, so the kernel reads each filter row of
 // a pixel's window as one tap of ceil(kw * c / 4) quads (the bytes past kw * c meet zero weights), over
-// a padded copy of the input. ResNet50's 7x7 stem then takes 7 x 6 quads per pixel, against 7 x 7 x 4
-// channels padded to 4 (oneDNN) or 37 quads plus a gather per pixel (runtime/kernels/patch_conv.h).
+// a padded copy of the input, in rows of 6-pixel segments (no accumulator kept in memory). ResNet50's
+// 7x7 stem then takes 7 x 6 quads per pixel, against 7 x 7 x 4 channels padded to 4 (oneDNN) or 37
+// quads plus a gather per pixel (runtime/kernels/patch_conv.h).
 // An s8 input (an image quantized with negative values) is read shifted to u8 (x + 128, padding 128)
 // from the copy, and the bias takes back 128 x each filter's sum: the result is exact. (No tap is then
 // skipped for padding: the padding's 128s are part of what the bias takes back.)
