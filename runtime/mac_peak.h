@@ -13,7 +13,8 @@ namespace q2i::runtime {
 
 enum class MacKind { kInt8, kFp32 };
 
-// Billions of multiply-adds per second on one core, timed over about `seconds` (at least 1 ms).
+// Billions of multiply-adds per second on one core: the best rate of 1 ms slices over about `seconds`
+// (at least 1 ms).
 // Errors: InvalidArgument for a non-positive time, Unsupported when the CPU lacks the instructions.
 StatusOr<double> MeasureMacPeakPerCore(MacKind kind, double seconds = 0.1);
 
