@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "runtime/kernels/cpu_features.h"
+#include "runtime/kernels/patch_gather.h"
 #include "runtime/kernels/saturate.h"
 #include "support/check.h"
 
@@ -379,7 +380,6 @@ DirectConvU8::DirectConvU8(const DirectConvU8Shape& shape, const int8_t* weights
   packed_.assign(static_cast<size_t>(total + 64), 0);
   int8_t* p = packed_.data() + (64 - reinterpret_cast<uintptr_t>(packed_.data()) % 64) % 64;
   packed_data_ = p;
-  std::vector<int32_t> sums(static_cast<size_t>(s_.oc), 0);
   for (int64_t o = 0; o < s_.oc; ++o) {
     for (int64_t ci = 0; ci < s_.c; ++ci) {
       for (int64_t ky = 0; ky < s_.kh; ++ky) {
@@ -387,14 +387,14 @@ DirectConvU8::DirectConvU8(const DirectConvU8Shape& shape, const int8_t* weights
           const int64_t t = window ? ky : ky * s_.kw + kx, i = window ? kx * s_.c + ci : ci;
           const int64_t at = (((o / kBlock * taps + t) * (run_.c / 4) + i / 4) * kBlock + o % kBlock) * 4 + i % 4;
           p[at] = weights[((o * s_.c + ci) * s_.kh + ky) * s_.kw + kx];
-          sums[static_cast<size_t>(o)] += p[at];
         }
       }
     }
   }
   // An s8 input is read as u8 x + 128 (padding included): take back 128 x each filter's sum.
   if (s_.s8_input) {
-    for (size_t o = 0; o < bias_.size(); ++o) bias_[o] -= 128.f * static_cast<float>(sums[o]);
+    const std::vector<int32_t> comp = ShiftCompensation(s_.oc, s_.c * s_.kh * s_.kw, weights);
+    for (size_t o = 0; o < bias_.size(); ++o) bias_[o] -= static_cast<float>(comp[o]);
   }
   if (copy_ != InputCopy::kNone) {
     // 64 bytes for the alignment, 64 for window mode's reads past a row's last window.
