@@ -356,7 +356,6 @@ DirectConvU8::DirectConvU8(const DirectConvU8Shape& shape, const int8_t* weights
   bias_ = std::move(e_.bias);  // the epilogue keeps no second copy
   if (bias_.empty()) bias_.assign(static_cast<size_t>(s_.oc), 0.f);
   run_ = s_;
-  pixel_ = s_.c;
   hp_ = std::max(s_.pad_top + s_.h, (s_.oh - 1) * s_.stride_h + s_.kh);
   wp_ = std::max(s_.pad_left + s_.w, (s_.ow - 1) * s_.stride_w + s_.kw);
   const bool window = s_.c % 4 != 0;
@@ -457,8 +456,7 @@ void DirectConvU8::Run(const uint8_t* src, void* dst) const {
       }
       for (int64_t b = 0; b < blocks; ++b) {
         const std::span<const std::byte> next = b + 1 < blocks ? block_weights(b + 1) : t == 0 ? after_ : std::span<const std::byte>{};
-        run_item(run_, e_, bias_.data(), packed_data_ + b * block_bytes, next, in, wp_, pixel_, b * kBlock, out, t,
-                 nt);
+        run_item(run_, e_, bias_.data(), packed_data_ + b * block_bytes, next, in, wp_, s_.c, b * kBlock, out, t, nt);
       }
     }
     return;
@@ -483,7 +481,7 @@ void DirectConvU8::Run(const uint8_t* src, void* dst) const {
         next = after_;
       }
       run_item(run_, e_, bias_.data(), packed_data_ + b * block_bytes, next, in + img * hp_ * wp_ * s_.c, wp_,
-              pixel_, b * kBlock, out + img * s_.oh * s_.ow * s_.oc * elem, 0, 1);
+              s_.c, b * kBlock, out + img * s_.oh * s_.ow * s_.oc * elem, 0, 1);
     }
   }
 }

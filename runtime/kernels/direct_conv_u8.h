@@ -117,9 +117,8 @@ class DirectConvU8 {
 
   DirectConvU8Shape s_;
   // The shape the kernel runs: s_; after the gather a 1x1 at stride 1; in window mode kw 1 over
-  // ceil(kw * c / 4) quads of "channels", unpadded columns, with pixel_ bytes per input pixel.
+  // ceil(kw * c / 4) quads of "channels" and unpadded columns, the input still s_.c bytes per pixel.
   DirectConvU8Shape run_;
-  int64_t pixel_ = 0;       // bytes per input pixel: s_.c
   DirectConvU8Epilogue e_;  // its bias moved into bias_
   int num_threads_ = 1;
   int64_t hp_ = 0, wp_ = 0;  // the input's size as the kernel reads it
